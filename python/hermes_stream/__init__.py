@@ -1,0 +1,48 @@
+"""hermes_stream: streaming post-processor for NousResearch Hermes 4 output.
+
+    >>> import hermes_stream as hs
+    >>> p = hs.StreamParser()
+    >>> d = p.feed("<think>hmm</think>Hi")
+    >>> (d.reasoning, d.content)
+    ('hmm', 'Hi')
+
+The native extension is required; there is no silent fallback to the pure-Python reference
+(which stays available as ``hermes_stream.reference`` for testing).
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "hermes_stream's native extension (hermes_stream._core) failed to import; "
+        "reinstall with `pip install .` from the source tree"
+    ) from exc
+
+from . import _types
+from ._parser import StreamParser, parse
+from ._types import ForcedClose, Message, Segment, ToolCall, ToolCallDelta
+
+Delta = _core.Delta
+Delta.to_openai = _types.delta_to_openai  # type: ignore[attr-defined]
+Delta.__repr__ = _types.delta_repr  # type: ignore[method-assign]
+Delta.__eq__ = _types.delta_eq  # type: ignore[method-assign]
+Delta.__hash__ = None  # type: ignore[assignment]
+
+from . import reference  # noqa: E402  (after Delta is complete)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Delta",
+    "ForcedClose",
+    "Message",
+    "Segment",
+    "StreamParser",
+    "ToolCall",
+    "ToolCallDelta",
+    "__version__",
+    "parse",
+    "reference",
+]

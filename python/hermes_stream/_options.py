@@ -1,0 +1,73 @@
+"""Validation of ``StreamParser`` options, shared by both backends so misuse raises the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_BUDGET = 30_000
+DEFAULT_CLOSE_TEXT = "\n</think>\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ParserOptions:
+    tools: list[dict[str, Any]] | None
+    reasoning_budget: int | None
+    start_in_reasoning: bool
+    tool_calls_in_reasoning: bool
+    budget_close_text: str
+    vocab: Any
+    keep_message: bool
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def validate_options(
+    tools: object = None,
+    reasoning_budget: object = DEFAULT_BUDGET,
+    start_in_reasoning: object = False,
+    tool_calls_in_reasoning: object = False,
+    budget_close_text: object = DEFAULT_CLOSE_TEXT,
+    vocab: object = None,
+    keep_message: object = True,
+) -> ParserOptions:
+    """Check every option; raise ``TypeError``/``ValueError`` with a message naming the option."""
+    if tools is not None:
+        if not isinstance(tools, (list, tuple)):
+            raise TypeError(f"tools must be a list of OpenAI tool dicts or None, got {type(tools).__name__}")
+        for i, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                raise TypeError(f"tools[{i}] must be a dict, got {type(tool).__name__}")
+        tools = list(tools)
+    if reasoning_budget is not None:
+        if isinstance(reasoning_budget, bool) or not isinstance(reasoning_budget, int):
+            raise TypeError(
+                f"reasoning_budget must be an int or None, got {type(reasoning_budget).__name__}"
+            )
+        if reasoning_budget < 0:
+            raise ValueError(f"reasoning_budget must be >= 0 or None, got {reasoning_budget}")
+        if reasoning_budget >= 2**62:
+            raise ValueError("reasoning_budget is too large; use None for unlimited")
+    if not isinstance(budget_close_text, str):
+        raise TypeError(f"budget_close_text must be a str, got {type(budget_close_text).__name__}")
+    return ParserOptions(
+        tools=tools,  # type: ignore[arg-type]
+        reasoning_budget=reasoning_budget,
+        start_in_reasoning=_check_bool("start_in_reasoning", start_in_reasoning),
+        tool_calls_in_reasoning=_check_bool("tool_calls_in_reasoning", tool_calls_in_reasoning),
+        budget_close_text=budget_close_text,
+        vocab=vocab,
+        keep_message=_check_bool("keep_message", keep_message),
+    )
+
+
+def check_n_tokens(n_tokens: object) -> int:
+    if isinstance(n_tokens, bool) or not isinstance(n_tokens, int):
+        raise TypeError(f"n_tokens must be an int, got {type(n_tokens).__name__}")
+    if n_tokens < 0:
+        raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
+    return n_tokens

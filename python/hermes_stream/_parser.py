@@ -1,0 +1,81 @@
+"""Native ``StreamParser`` facade: option checks and ``message`` in Python, the hot path in C++.
+
+``feed``, ``feed_bytes`` and ``finish`` are the C++ methods themselves (inherited, not wrapped),
+so a delta costs one native call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from ._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, validate_options
+from ._types import ForcedClose, Message, Segment
+
+_core.set_types(ForcedClose)
+
+
+class StreamParser(_core.StreamParser):
+    """Streaming parser for Hermes 4 output (native backend).
+
+    Args:
+        tools: OpenAI-style tool list (name and argument-schema checks).
+        reasoning_budget: reasoning tokens before a forced close; ``None`` for unlimited.
+        start_in_reasoning: the prompt already opened ``<think>``.
+        tool_calls_in_reasoning: ``<tool_call>`` inside ``<think>`` ends reasoning.
+        budget_close_text: what the server appends when the budget is hit.
+        vocab: ``hs.Vocab`` for ``feed_tokens()``.
+        keep_message: ``False`` keeps no text (deltas only): memory stays constant however long
+            the stream; ``message`` then has counters but no text or segments.
+    """
+
+    def __init__(
+        self,
+        tools: list[dict[str, Any]] | None = None,
+        reasoning_budget: int | None = DEFAULT_BUDGET,
+        start_in_reasoning: bool = False,
+        tool_calls_in_reasoning: bool = False,
+        budget_close_text: str = DEFAULT_CLOSE_TEXT,
+        vocab: Any = None,
+        keep_message: bool = True,
+    ) -> None:
+        opts = validate_options(
+            tools,
+            reasoning_budget,
+            start_in_reasoning,
+            tool_calls_in_reasoning,
+            budget_close_text,
+            vocab,
+            keep_message,
+        )
+        super().__init__(
+            -1 if opts.reasoning_budget is None else opts.reasoning_budget,
+            opts.start_in_reasoning,
+            opts.tool_calls_in_reasoning,
+            opts.budget_close_text,
+            opts.keep_message,
+        )
+        self._opts = opts
+
+    @property
+    def message(self) -> Message:
+        """Everything parsed so far (final after ``finish()``)."""
+        return Message(
+            reasoning=self._joined(True),
+            content=self._joined(False),
+            tool_calls=[],
+            reasoning_tokens=self.reasoning_tokens,
+            budget_exceeded=self.budget_exceeded,
+            segments=[Segment(kind, text) for kind, text in self._segments()],
+        )
+
+
+def parse(text: str | bytes, *, n_tokens: int = 1, **options: Any) -> Message:
+    """One-shot parse: identical to feeding ``text`` as one delta, then ``finish()``."""
+    parser = StreamParser(**options)
+    if isinstance(text, str):
+        parser.feed(text, n_tokens)
+    else:
+        parser.feed_bytes(text, n_tokens)
+    parser.finish()
+    return parser.message

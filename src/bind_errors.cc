@@ -1,0 +1,21 @@
+#include <pybind11/pybind11.h>
+
+#include "bindings.h"
+#include "hermes_stream/error.h"
+
+namespace hermes_stream::py_glue {
+
+void RegisterErrors(pybind11::module_& m) {
+  // API misuse (calling out of order) is a RuntimeError; bad arguments are ValueError/TypeError
+  // (std::invalid_argument maps to ValueError by pybind11's defaults).
+  pybind11::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const UsageError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+  (void)m;
+}
+
+}  // namespace hermes_stream::py_glue

@@ -1,0 +1,152 @@
+// StreamParser binding. feed() keeps the GIL: the work per delta is well under a microsecond,
+// less than releasing and re-acquiring the GIL would cost (see STYLE.md practice 5).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "delta_type.h"
+#include "hermes_stream/stream_parser.h"
+
+namespace py = pybind11;
+
+namespace hermes_stream::py_glue {
+namespace {
+
+// Python classes from hermes_stream._types, handed over once by the package (set_types()).
+py::handle g_forced_close_cls;
+
+inline PyObject* Str(const std::string& s) {
+  // The core only ever emits valid UTF-8, so strict decoding cannot fail.
+  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+  if (o == nullptr) throw py::error_already_set();
+  return o;
+}
+
+std::int64_t TokenCount(py::handle n) {
+  if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
+    throw py::type_error(std::string("n_tokens must be an int, got ") + Py_TYPE(n.ptr())->tp_name);
+  }
+  long long v = PyLong_AsLongLong(n.ptr());
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (v < 0) throw py::value_error("n_tokens must be >= 0, got " + std::to_string(v));
+  return v;
+}
+
+py::object ToDelta(const DeltaOut& out) {
+  PyObject* forced = Py_None;
+  if (out.forced) {
+    if (!g_forced_close_cls) throw std::logic_error("hermes_stream._core.set_types() not called");
+    py::object fc = g_forced_close_cls(py::str(out.forced_text), py::none());
+    forced = fc.release().ptr();
+  } else {
+    Py_INCREF(forced);
+  }
+  PyObject* calls = PyList_New(0);
+  if (calls == nullptr) {
+    Py_DECREF(forced);
+    throw py::error_already_set();
+  }
+  PyObject* reasoning = Str(out.reasoning);
+  PyObject* content = Str(out.content);
+  return py::reinterpret_steal<py::object>(NewDelta(reasoning, content, calls, forced));
+}
+
+py::object FeedStr(StreamParser& p, py::handle text, py::handle n_tokens) {
+  PyObject* o = text.ptr();
+  if (!PyUnicode_Check(o)) {
+    throw py::type_error(std::string("feed() takes a str, got ") + Py_TYPE(o)->tp_name +
+                         "; use feed_bytes() for bytes");
+  }
+  std::int64_t n = TokenCount(n_tokens);
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(o, &size);
+  if (data != nullptr) {
+    // `data` is the str's own UTF-8 buffer (cached on the object); it outlives this call.
+    return ToDelta(p.Feed(std::string_view(data, static_cast<std::size_t>(size)), n));
+  }
+  // Lone surrogates: model output never raises, so pass their bytes on to become U+FFFD.
+  PyErr_Clear();
+  py::object raw = py::reinterpret_steal<py::object>(
+      PyUnicode_AsEncodedString(o, "utf-8", "surrogatepass"));
+  if (!raw) throw py::error_already_set();
+  return ToDelta(p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
+                                         static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))),
+                        n));
+}
+
+py::object FeedBytes(StreamParser& p, py::handle data, py::handle n_tokens) {
+  PyObject* o = data.ptr();
+  if (PyUnicode_Check(o) || !PyObject_CheckBuffer(o)) {
+    throw py::type_error(std::string("feed_bytes() takes bytes, got ") + Py_TYPE(o)->tp_name);
+  }
+  std::int64_t n = TokenCount(n_tokens);
+  if (PyBytes_Check(o)) {
+    return ToDelta(p.Feed(
+        std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))), n));
+  }
+  Py_buffer view;
+  if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+  try {
+    py::object d = ToDelta(
+        p.Feed(std::string_view(static_cast<const char*>(view.buf),
+                                static_cast<std::size_t>(view.len)),
+               n));
+    PyBuffer_Release(&view);
+    return d;
+  } catch (...) {
+    PyBuffer_Release(&view);
+    throw;
+  }
+}
+
+py::list Segments(const StreamParser& p) {
+  py::list out;
+  for (const Segment& s : p.segments()) {
+    out.append(py::make_tuple(py::str(SegmentKindName(s.kind)), py::str(s.text)));
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterStreamParser(py::module_& m) {
+  m.def(
+      "set_types",
+      [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
+      py::arg("forced_close"), "Internal: hand over the Python value classes (called once).");
+
+  py::class_<StreamParser>(m, "StreamParser", py::dynamic_attr())
+      .def(py::init([](std::int64_t budget, bool start_in_reasoning, bool tool_calls_in_reasoning,
+                       std::string close_text, bool keep_message) {
+             ParserOptions o;
+             o.reasoning_budget = budget;
+             o.start_in_reasoning = start_in_reasoning;
+             o.tool_calls_in_reasoning = tool_calls_in_reasoning;
+             o.budget_close_text = std::move(close_text);
+             o.keep_message = keep_message;
+             return StreamParser(std::move(o));
+           }),
+           py::arg("reasoning_budget"), py::arg("start_in_reasoning"),
+           py::arg("tool_calls_in_reasoning"), py::arg("budget_close_text"),
+           py::arg("keep_message"))
+      .def("feed", &FeedStr, py::arg("text"), py::arg("n_tokens") = 1,
+           "Feed a text delta; returns a Delta.")
+      .def("feed_bytes", &FeedBytes, py::arg("data"), py::arg("n_tokens") = 1,
+           "Feed raw bytes (UTF-8 sequences may be split); returns a Delta.")
+      .def("finish", [](StreamParser& p) { return ToDelta(p.Finish()); },
+           "End of stream: flush held text into the current region; returns a Delta.")
+      .def_property_readonly("finished", &StreamParser::finished)
+      .def_property_readonly("reasoning_tokens", &StreamParser::reasoning_tokens)
+      .def_property_readonly("budget_exceeded", &StreamParser::budget_exceeded)
+      .def("_segments", &Segments)
+      .def("_joined", [](const StreamParser& p, bool reasoning) {
+        return p.JoinedText(reasoning ? SegmentKind::kReasoning : SegmentKind::kContent);
+      });
+}
+
+}  // namespace hermes_stream::py_glue

@@ -1,0 +1,19 @@
+// The native Delta type: a small C-level object with four read-only slots, created once per feed.
+// A raw CPython type (not a pybind11 class) because it is built on the per-token path: this costs
+// one GC allocation, where a pybind11 instance also registers itself in pybind11's instance map.
+#ifndef HERMES_STREAM_SRC_DELTA_TYPE_H_
+#define HERMES_STREAM_SRC_DELTA_TYPE_H_
+
+#include <pybind11/pybind11.h>
+
+namespace hermes_stream::py_glue {
+
+/// Adds `Delta` to the module.
+void RegisterDelta(pybind11::module_& m);
+
+/// New Delta; steals the four references (none may be null).
+PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* tool_calls, PyObject* forced);
+
+}  // namespace hermes_stream::py_glue
+
+#endif  // HERMES_STREAM_SRC_DELTA_TYPE_H_
