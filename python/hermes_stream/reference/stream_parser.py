@@ -58,7 +58,8 @@ class StreamParser:
         self._started = False
         self._reasoning_tokens = 0
         self._budget_exceeded = False
-        self._segments: list[list[str]] = []  # [kind, text]; lists so text can grow in place
+        # (kind, parts): adjacent reasoning/content text grows in place; joined on demand.
+        self._segments: list[tuple[str, list[str]]] = []
         self._tool_calls: list[ToolCall] = []
         # Per-delta output, reset by _begin().
         self._d_reasoning: list[str] = []
@@ -90,7 +91,7 @@ class StreamParser:
 
     @property
     def message(self) -> Message:
-        segments = [Segment(kind, text) for kind, text in self._segments]
+        segments = [Segment(kind, "".join(parts)) for kind, parts in self._segments]
         return Message(
             reasoning="".join(s.text for s in segments if s.kind == REASONING),
             content="".join(s.text for s in segments if s.kind == CONTENT),
@@ -182,9 +183,9 @@ class StreamParser:
         if not self._opts.keep_message:
             return
         if kind in _MERGEABLE and self._segments and self._segments[-1][0] == kind:
-            self._segments[-1][1] += text
+            self._segments[-1][1].append(text)
         else:
-            self._segments.append([kind, text])
+            self._segments.append((kind, [text]))
 
     def _maybe_force(self, *, end_of_delta: bool) -> None:
         budget = self._opts.reasoning_budget

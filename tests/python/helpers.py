@@ -1,0 +1,73 @@
+"""Shared helpers: run a parser over chunks and turn results into plain comparable data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+THINK_TAGS = ("<think>", "</think>")
+ALL_TAGS = ("<think>", "</think>", "<tool_call>", "</tool_call>")
+
+
+def delta_data(d: Any) -> tuple[Any, ...]:
+    forced = None if d.forced is None else (d.forced.text, d.forced.token_ids)
+    calls = [(c.index, c.id, c.name, c.arguments) for c in d.tool_calls]
+    return (d.reasoning, d.content, calls, forced)
+
+
+def message_data(m: Any) -> dict[str, Any]:
+    return {
+        "reasoning": m.reasoning,
+        "content": m.content,
+        "tool_calls": [(c.index, c.name, c.arguments, c.error, c.raw) for c in m.tool_calls],
+        "reasoning_tokens": m.reasoning_tokens,
+        "budget_exceeded": m.budget_exceeded,
+        "segments": [(s.kind, s.text) for s in m.segments],
+    }
+
+
+def run(
+    parser_cls: Any,
+    chunks: list[Any],
+    *,
+    n_tokens: list[int] | None = None,
+    **opts: Any,
+) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """Feed ``chunks`` (str or bytes), then finish; return (delta data list, message data)."""
+    p = parser_cls(**opts)
+    deltas = []
+    for i, chunk in enumerate(chunks):
+        n = 1 if n_tokens is None else n_tokens[i]
+        d = p.feed(chunk, n) if isinstance(chunk, str) else p.feed_bytes(chunk, n)
+        deltas.append(delta_data(d))
+    deltas.append(delta_data(p.finish()))
+    return deltas, message_data(p.message)
+
+
+def joined(deltas: list[tuple[Any, ...]]) -> tuple[str, str, str]:
+    reasoning = "".join(d[0] for d in deltas)
+    content = "".join(d[1] for d in deltas)
+    forced = "".join(d[3][0] for d in deltas if d[3] is not None)
+    return reasoning, content, forced
+
+
+def split_at(data: Any, cuts: list[int]) -> list[Any]:
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    out, prev = [], 0
+    for c in points + [len(data)]:
+        out.append(data[prev:c])
+        prev = c
+    return out
+
+
+def ends_with_tag_prefix(text: str, tags: tuple[str, ...] = ALL_TAGS) -> bool:
+    """True when some suffix of ``text`` is a proper prefix of one of ``tags``."""
+    for tag in tags:
+        for k in range(1, len(tag)):
+            if text.endswith(tag[:k]):
+                return True
+    return False
+
+
+def texts_only(m: dict[str, Any]) -> dict[str, Any]:
+    """Message data without the token count, which depends on how many deltas were fed."""
+    return {k: v for k, v in m.items() if k != "reasoning_tokens"}
