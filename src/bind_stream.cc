@@ -19,6 +19,7 @@ namespace {
 
 // Python classes from hermes_stream._types, handed over once by the package (set_types()).
 py::handle g_forced_close_cls;
+py::handle g_tool_call_delta_cls;
 
 inline PyObject* Str(const std::string& s) {
   // The core only ever emits valid UTF-8, so strict decoding cannot fail.
@@ -46,10 +47,24 @@ py::object ToDelta(const DeltaOut& out) {
   } else {
     Py_INCREF(forced);
   }
-  PyObject* calls = PyList_New(0);
+  PyObject* calls = PyList_New(static_cast<Py_ssize_t>(out.ncalls));
   if (calls == nullptr) {
     Py_DECREF(forced);
     throw py::error_already_set();
+  }
+  for (std::size_t i = 0; i < out.ncalls; ++i) {
+    const CallFragment& f = out.calls[i];
+    py::object frag;
+    try {
+      frag = g_tool_call_delta_cls(f.index, f.first ? py::object(py::str(f.id)) : py::none(),
+                                   f.first ? py::object(py::str(f.name)) : py::none(),
+                                   py::str(f.arguments));
+    } catch (...) {
+      Py_DECREF(forced);
+      Py_DECREF(calls);
+      throw;
+    }
+    PyList_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag.release().ptr());
   }
   PyObject* reasoning = Str(out.reasoning);
   PyObject* content = Str(out.content);
@@ -117,23 +132,40 @@ py::list Segments(const StreamParser& p) {
 void RegisterStreamParser(py::module_& m) {
   m.def(
       "set_types",
-      [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
-      py::arg("forced_close"), "Internal: hand over the Python value classes (called once).");
+      [](py::handle forced_close, py::handle tool_call_delta) {
+        g_forced_close_cls = forced_close.inc_ref();
+        g_tool_call_delta_cls = tool_call_delta.inc_ref();
+      },
+      py::arg("forced_close"), py::arg("tool_call_delta"),
+      "Internal: hand over the Python value classes (called once).");
 
   py::class_<StreamParser>(m, "StreamParser", py::dynamic_attr())
       .def(py::init([](std::int64_t budget, bool start_in_reasoning, bool tool_calls_in_reasoning,
-                       std::string close_text, bool keep_message) {
+                       std::string close_text, bool keep_message, py::object tool_names,
+                       py::object id_factory, std::size_t max_json_depth) {
              ParserOptions o;
              o.reasoning_budget = budget;
              o.start_in_reasoning = start_in_reasoning;
              o.tool_calls_in_reasoning = tool_calls_in_reasoning;
              o.budget_close_text = std::move(close_text);
              o.keep_message = keep_message;
+             o.max_json_depth = max_json_depth;
+             if (!tool_names.is_none()) {
+               o.has_tools = true;
+               for (py::handle name : tool_names) o.tool_names.push_back(py::cast<std::string>(name));
+             }
+             if (!id_factory.is_none()) {
+               // Called with the GIL held (feed() never releases it).
+               o.id_factory = [id_factory](std::int64_t index) {
+                 return py::cast<std::string>(id_factory(index));
+               };
+             }
              return StreamParser(std::move(o));
            }),
            py::arg("reasoning_budget"), py::arg("start_in_reasoning"),
            py::arg("tool_calls_in_reasoning"), py::arg("budget_close_text"),
-           py::arg("keep_message"))
+           py::arg("keep_message"), py::arg("tool_names"), py::arg("id_factory"),
+           py::arg("max_json_depth"))
       .def("feed", &FeedStr, py::arg("text"), py::arg("n_tokens") = 1,
            "Feed a text delta; returns a Delta.")
       .def("feed_bytes", &FeedBytes, py::arg("data"), py::arg("n_tokens") = 1,
@@ -144,6 +176,15 @@ void RegisterStreamParser(py::module_& m) {
       .def_property_readonly("reasoning_tokens", &StreamParser::reasoning_tokens)
       .def_property_readonly("budget_exceeded", &StreamParser::budget_exceeded)
       .def("_segments", &Segments)
+      .def("_calls", [](const StreamParser& p) {
+        py::list out;
+        for (const CallRecord& c : p.calls()) {
+          out.append(py::make_tuple(c.index, c.id, c.name, c.arguments,
+                                    c.has_error ? py::object(py::str(c.error)) : py::none(),
+                                    c.raw, c.complete));
+        }
+        return out;
+      })
       .def("_joined", [](const StreamParser& p, bool reasoning) {
         return p.JoinedText(reasoning ? SegmentKind::kReasoning : SegmentKind::kContent);
       });

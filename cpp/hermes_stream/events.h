@@ -2,6 +2,7 @@
 #ifndef HERMES_STREAM_EVENTS_H_
 #define HERMES_STREAM_EVENTS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,28 @@ struct Segment {
   std::string text;
 };
 
+/// One streamed piece of a tool call (OpenAI `delta.tool_calls[i]`). The first piece of a call
+/// carries its id and name.
+struct CallFragment {
+  std::int64_t index = 0;
+  bool first = false;
+  std::string id;
+  std::string name;
+  std::string arguments;
+};
+
+/// A tool call as parsed so far.
+struct CallRecord {
+  std::int64_t index = 0;
+  std::string id;
+  std::string name;
+  std::string arguments;
+  std::string raw;
+  std::string error;  // empty: none
+  bool has_error = false;
+  bool complete = false;  // the root object closed
+};
+
 /// What one Feed/Finish produced. Owned by the parser and overwritten by the next call, so the
 /// per-delta path reuses its buffers instead of allocating.
 struct DeltaOut {
@@ -27,14 +50,17 @@ struct DeltaOut {
   std::string content;
   std::string forced_text;  // concatenation of forced closes in this delta
   bool forced = false;
+  std::vector<CallFragment> calls;  // the first `ncalls` entries are this delta's
+  std::size_t ncalls = 0;
 
   void Clear() {
     reasoning.clear();
     content.clear();
     forced_text.clear();
     forced = false;
+    ncalls = 0;
   }
-  bool empty() const { return reasoning.empty() && content.empty() && !forced; }
+  bool empty() const { return reasoning.empty() && content.empty() && !forced && ncalls == 0; }
 };
 
 }  // namespace hermes_stream

@@ -1,11 +1,22 @@
 #include "hermes_stream/stream_parser.h"
 
+#include <algorithm>
 #include <cstring>
+#include <random>
 #include <utility>
 
 #include "hermes_stream/error.h"
 
 namespace hermes_stream {
+
+std::string NewCallId() {
+  static constexpr char kAlnum[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string id = "call_";
+  for (int i = 0; i < 24; ++i) id.push_back(kAlnum[rng() % 62]);
+  return id;
+}
 
 const char* SegmentKindName(SegmentKind kind) {
   switch (kind) {
@@ -20,7 +31,10 @@ const char* SegmentKindName(SegmentKind kind) {
 
 StreamParser::StreamParser(ParserOptions options)
     : options_(std::move(options)),
-      region_(options_.start_in_reasoning ? Region::kReasoning : Region::kContent) {}
+      region_(options_.start_in_reasoning ? Region::kReasoning : Region::kContent),
+      call_(options_.max_json_depth) {
+  std::sort(options_.tool_names.begin(), options_.tool_names.end());
+}
 
 const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens) {
   if (finished_) throw UsageError("feed() called after finish(); create a new StreamParser");
@@ -35,12 +49,25 @@ const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens
 const DeltaOut& StreamParser::Finish() {
   if (finished_) throw UsageError("finish() called after finish(); create a new StreamParser");
   Begin();
-  if (!held_.empty()) {
-    EmitText(held_);
-    held_.clear();
-  }
   std::string_view tail = utf8_.Flush();
-  if (!tail.empty()) EmitText(tail);
+  if (!tail.empty()) Scan(tail);
+  // A block whose name never closed was not a call: its text is parsed again, which may open
+  // another uncommitted block, so repeat.
+  while (region_ == Region::kCall && mode_ == Mode::kJson && !committed_) {
+    const std::string body = Fallback();
+    Scan(body);
+  }
+  std::string held = std::move(held_);
+  held_.clear();
+  if (region_ == Region::kCall) {
+    if (mode_ == Mode::kAfter) {
+      EndCall();
+    } else if (mode_ == Mode::kJson) {
+      FailCall("truncated");
+    }
+  }
+  if (!held.empty()) EmitText(held);
+  if (region_ == Region::kCall) EndCall();
   finished_ = true;
   return delta_;
 }
@@ -55,30 +82,90 @@ void StreamParser::Begin() {
 
 TagSet StreamParser::LiveTags() const {
   TagSet set;
-  if (region_ == Region::kReasoning) {
-    set.tags[set.n++] = Tag::kThinkClose;
-  } else {
-    set.tags[set.n++] = Tag::kThinkOpen;
-    if (after_forced_) set.tags[set.n++] = Tag::kThinkClose;
+  switch (region_) {
+    case Region::kReasoning:
+      set.tags[set.n++] = Tag::kThinkClose;
+      if (options_.tool_calls_in_reasoning) set.tags[set.n++] = Tag::kToolCallOpen;
+      break;
+    case Region::kCall:
+      set.tags[set.n++] = Tag::kToolCallClose;
+      break;
+    case Region::kContent:
+      set.tags[set.n++] = Tag::kThinkOpen;
+      set.tags[set.n++] = Tag::kToolCallOpen;
+      if (after_forced_) set.tags[set.n++] = Tag::kThinkClose;
+      break;
   }
   return set;
 }
 
 void StreamParser::Scan(std::string_view text) {
-  std::string_view buf = text;
-  if (!held_.empty()) {
-    work_.assign(held_);
-    work_.append(text);
-    held_.clear();
-    buf = work_;
+  std::size_t fb = ScanFrame(text, ResolveHeld(text, 0));
+  if (fb == kNoFallback) return;
+  // Rare path: a block turned out not to be a call. Its body is scanned again before the rest
+  // of the current text; frames own the bodies, so nothing is re-copied per level.
+  struct Frame {
+    std::string owned;
+    std::string_view ext;
+    bool use_owned;
+    std::size_t pos;
+    std::string_view view() const { return use_owned ? std::string_view(owned) : ext; }
+  };
+  std::vector<Frame> frames;
+  frames.push_back(Frame{std::string(), text, false, fb});
+  frames.push_back(Frame{Fallback(), std::string_view(), true, 0});
+  while (!frames.empty()) {
+    Frame frame = std::move(frames.back());
+    frames.pop_back();
+    const std::string_view buf = frame.view();
+    std::size_t pos = ResolveHeld(buf, frame.pos);
+    pos = ScanFrame(buf, pos);
+    if (pos != kNoFallback) {
+      frame.pos = pos;
+      frames.push_back(std::move(frame));
+      frames.push_back(Frame{Fallback(), std::string_view(), true, 0});
+    }
   }
-  std::size_t pos = 0;
+}
+
+std::size_t StreamParser::ResolveHeld(std::string_view buf, std::size_t pos) {
+  if (held_.empty()) return pos;
+  const std::size_t nheld = held_.size();
+  probe_.assign(held_);
+  probe_.append(buf.substr(pos, 12));
+  Tag tag = Tag::kNone;
+  switch (MatchTag(probe_, LiveTags(), &tag)) {
+    case MatchResult::kTag:
+      held_.clear();
+      OnTag(tag);
+      return pos + TagText(tag).size() - nheld;
+    case MatchResult::kPartial:  // buf[pos:] is shorter than the rest of the tag
+      held_.swap(probe_);
+      return buf.size();
+    case MatchResult::kText:
+      break;
+  }
+  std::string held = std::move(held_);  // only its first byte is '<'
+  held_.clear();
+  EmitText(held);
+  return pos;
+}
+
+std::size_t StreamParser::ScanFrame(std::string_view buf, std::size_t pos) {
   const std::size_t n = buf.size();
   while (pos < n) {
+    if (region_ == Region::kCall && mode_ == Mode::kJson) {
+      pos = ConsumeJson(buf, pos);
+      if (fallback_) {
+        fallback_ = false;
+        return pos;
+      }
+      continue;
+    }
     const void* hit = std::memchr(buf.data() + pos, '<', n - pos);
     if (hit == nullptr) {
       EmitText(buf.substr(pos));
-      return;
+      return kNoFallback;
     }
     const std::size_t lt = static_cast<std::size_t>(static_cast<const char*>(hit) - buf.data());
     if (lt > pos) EmitText(buf.substr(pos, lt - pos));
@@ -89,20 +176,26 @@ void StreamParser::Scan(std::string_view text) {
         pos = lt + TagText(tag).size();
         break;
       case MatchResult::kPartial:
-        // `buf` may alias work_; copy out before anything else touches it.
         held_.assign(buf.data() + lt, n - lt);
-        return;
+        return kNoFallback;
       case MatchResult::kText:
         EmitText(buf.substr(lt, 1));
         pos = lt + 1;
         break;
     }
   }
+  return kNoFallback;
 }
 
 void StreamParser::OnTag(Tag tag) {
+  if (tag == Tag::kToolCallOpen) {
+    OpenCall();
+    return;
+  }
   AddSegment(SegmentKind::kTag, TagText(tag));
-  if (region_ == Region::kReasoning) {  // the only live tag in reasoning is </think>
+  if (tag == Tag::kToolCallClose) {
+    EndCall();
+  } else if (region_ == Region::kReasoning) {  // </think>
     region_ = Region::kContent;
   } else if (tag == Tag::kThinkOpen) {
     region_ = Region::kReasoning;
@@ -114,10 +207,16 @@ void StreamParser::OnTag(Tag tag) {
 }
 
 void StreamParser::EmitText(std::string_view text) {
-  if (region_ == Region::kReasoning) {
-    delta_.reasoning.append(text);
-    AddSegment(SegmentKind::kReasoning, text);
-    return;
+  switch (region_) {
+    case Region::kCall:
+      CallText(text);
+      return;
+    case Region::kReasoning:
+      delta_.reasoning.append(text);
+      AddSegment(SegmentKind::kReasoning, text);
+      return;
+    case Region::kContent:
+      break;
   }
   delta_.content.append(text);
   if (after_forced_) {
@@ -133,12 +232,172 @@ void StreamParser::EmitText(std::string_view text) {
 
 void StreamParser::AddSegment(SegmentKind kind, std::string_view text) {
   if (!options_.keep_message) return;
-  const bool mergeable = kind == SegmentKind::kReasoning || kind == SegmentKind::kContent;
+  const bool mergeable = kind == SegmentKind::kReasoning || kind == SegmentKind::kContent ||
+                         kind == SegmentKind::kToolCall;
   if (mergeable && !segments_.empty() && segments_.back().kind == kind) {
     segments_.back().text.append(text);
   } else {
     segments_.push_back(Segment{kind, std::string(text)});
   }
+}
+
+// --------------------------------------------------------------------------- tool calls
+
+void StreamParser::OpenCall() {
+  call_region_ = region_;
+  region_ = Region::kCall;
+  after_forced_ = false;
+  mode_ = Mode::kJson;
+  call_.Reset();
+  committed_ = false;
+  suppressed_ = false;
+  pend_.clear();
+  pend_args_.clear();
+  args_scratch_.clear();
+  body_bytes_ = 0;
+}
+
+std::string StreamParser::Fallback() {
+  std::string body = std::move(pend_);
+  pend_.clear();
+  pend_args_.clear();
+  region_ = call_region_;
+  EmitText(kToolCallOpen);
+  return body;
+}
+
+void StreamParser::Body(std::string_view text) {
+  if (text.empty()) return;
+  body_bytes_ += text.size();
+  if (!committed_) {
+    pend_.append(text);
+    return;
+  }
+  if (options_.keep_message) calls_.back().raw.append(text);
+  AddSegment(SegmentKind::kToolCall, text);
+}
+
+std::size_t StreamParser::ConsumeJson(std::string_view buf, std::size_t pos) {
+  const std::size_t n = buf.size();
+  std::size_t start = pos;
+  while (pos < n) {
+    const CallMachine::Status status =
+        call_.Step(static_cast<unsigned char>(buf[pos]), &args_scratch_);
+    if (status == CallMachine::kFail) {
+      Body(buf.substr(start, pos - start));
+      if (!committed_) {
+        fallback_ = true;
+        return pos;
+      }
+      Args(args_scratch_);
+      args_scratch_.clear();
+      FailCall(call_.reason());
+      return pos;
+    }
+    ++pos;
+    if (status == CallMachine::kCommit) {
+      Body(buf.substr(start, pos - start));
+      start = pos;
+      Args(args_scratch_);  // arguments that came before the name
+      args_scratch_.clear();
+      Commit();
+    } else if (status == CallMachine::kClosed) {
+      Body(buf.substr(start, pos - start));
+      Args(args_scratch_);
+      args_scratch_.clear();
+      if (!call_.has_arguments()) Args("{}");
+      if (options_.keep_message) calls_.back().complete = true;
+      mode_ = Mode::kAfter;
+      return pos;
+    }
+  }
+  Body(buf.substr(start, pos - start));
+  Args(args_scratch_);
+  args_scratch_.clear();
+  return pos;
+}
+
+void StreamParser::Commit() {
+  const std::int64_t index = n_calls_++;
+  CallRecord rec;
+  rec.index = index;
+  rec.id = options_.id_factory ? options_.id_factory(index) : NewCallId();
+  rec.name = call_.name();
+  if (options_.has_tools && !std::binary_search(options_.tool_names.begin(),
+                                                options_.tool_names.end(), rec.name)) {
+    rec.error = "unknown tool " + rec.name;
+    rec.has_error = true;
+    suppressed_ = true;
+  }
+  committed_ = true;
+  AddSegment(SegmentKind::kTag, kToolCallOpen);
+  const std::string pend = std::move(pend_);
+  pend_.clear();
+  AddSegment(SegmentKind::kToolCall, pend);
+  if (options_.keep_message) {
+    rec.raw = pend;
+    rec.arguments = pend_args_;
+  }
+  if (!suppressed_) {
+    CallFragment& f = Fragment(index);
+    f.first = true;
+    f.id = rec.id;
+    f.name = rec.name;
+    f.arguments.append(pend_args_);
+  }
+  pend_args_.clear();
+  if (options_.keep_message) calls_.push_back(std::move(rec));
+}
+
+CallFragment& StreamParser::Fragment(std::int64_t index) {
+  if (delta_.ncalls > 0 && delta_.calls[delta_.ncalls - 1].index == index) {
+    return delta_.calls[delta_.ncalls - 1];
+  }
+  if (delta_.ncalls == delta_.calls.size()) delta_.calls.emplace_back();
+  CallFragment& f = delta_.calls[delta_.ncalls++];
+  f.index = index;
+  f.first = false;
+  f.id.clear();
+  f.name.clear();
+  f.arguments.clear();
+  return f;
+}
+
+void StreamParser::Args(std::string_view text) {
+  if (text.empty()) return;
+  if (!committed_) {
+    pend_args_.append(text);
+    return;
+  }
+  if (options_.keep_message) calls_.back().arguments.append(text);
+  if (!suppressed_) Fragment(n_calls_ - 1).arguments.append(text);
+}
+
+void StreamParser::FailCall(const std::string& reason) {
+  if (options_.keep_message && !calls_.back().has_error) {
+    CallRecord& rec = calls_.back();
+    rec.has_error = true;
+    rec.error = reason + " at byte " + std::to_string(body_bytes_);
+  }
+  mode_ = Mode::kRaw;
+}
+
+void StreamParser::CallText(std::string_view text) {
+  if (mode_ == Mode::kAfter) {
+    std::size_t ws = 0;
+    while (ws < text.size() && IsJsonSpace(text[ws])) ++ws;
+    Body(text.substr(0, ws));
+    if (ws == text.size()) return;
+    FailCall("unexpected character");
+    text.remove_prefix(ws);
+  }
+  Body(text);
+}
+
+void StreamParser::EndCall() {
+  region_ = Region::kContent;
+  mode_ = Mode::kJson;
+  committed_ = false;
 }
 
 void StreamParser::MaybeForce(bool end_of_delta) {

@@ -11,13 +11,16 @@
 #ifndef HERMES_STREAM_STREAM_PARSER_H_
 #define HERMES_STREAM_STREAM_PARSER_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hermes_stream/events.h"
 #include "hermes_stream/tags.h"
+#include "hermes_stream/tool_call.h"
 #include "hermes_stream/utf8.h"
 
 namespace hermes_stream {
@@ -28,7 +31,14 @@ struct ParserOptions {
   bool tool_calls_in_reasoning = false;
   std::string budget_close_text = "\n</think>\n";
   bool keep_message = true;  // false: deltas only, constant memory per parser
+  bool has_tools = false;    // true: calls to names not in tool_names are errors, not streamed
+  std::vector<std::string> tool_names;  // sorted
+  std::function<std::string(std::int64_t)> id_factory;  // empty: "call_" + 24 random alnum
+  std::size_t max_json_depth = 512;
 };
+
+/// A fresh OpenAI-style call id: "call_" + 24 random alphanumerics.
+std::string NewCallId();
 
 class StreamParser {
  public:
@@ -50,19 +60,38 @@ class StreamParser {
   const std::vector<Segment>& segments() const { return segments_; }
   const ParserOptions& options() const { return options_; }
 
+  /// Tool calls so far (empty when keep_message is false).
+  const std::vector<CallRecord>& calls() const { return calls_; }
+
   /// Joined text of all segments of `kind`.
   std::string JoinedText(SegmentKind kind) const;
 
  private:
-  enum class Region : std::uint8_t { kContent, kReasoning };
+  enum class Region : std::uint8_t { kContent, kReasoning, kCall };
+  enum class Mode : std::uint8_t { kJson, kAfter, kRaw };  // parts of a call block
+  static constexpr std::size_t kNoFallback = static_cast<std::size_t>(-1);
 
   void Begin();
   void Scan(std::string_view text);
+  std::size_t ResolveHeld(std::string_view buf, std::size_t pos);
+  std::size_t ScanFrame(std::string_view buf, std::size_t pos);
   void OnTag(Tag tag);
   void EmitText(std::string_view text);
   void AddSegment(SegmentKind kind, std::string_view text);
   void MaybeForce(bool end_of_delta);
   TagSet LiveTags() const;
+
+  // Tool calls.
+  void OpenCall();
+  std::string Fallback();
+  std::size_t ConsumeJson(std::string_view buf, std::size_t pos);
+  void Body(std::string_view text);
+  void Commit();
+  void Args(std::string_view text);
+  void FailCall(const std::string& reason);
+  void CallText(std::string_view text);
+  void EndCall();
+  CallFragment& Fragment(std::int64_t index);
 
   ParserOptions options_;
   Region region_;
@@ -73,9 +102,24 @@ class StreamParser {
   std::int64_t reasoning_tokens_ = 0;
   Utf8Sanitizer utf8_;
   std::string held_;  // proper prefix of a live tag, carried to the next feed
-  std::string work_;  // held_ + next piece, capacity reused
   std::vector<Segment> segments_;
   DeltaOut delta_;
+
+  // The current call block.
+  CallMachine call_;
+  Mode mode_ = Mode::kJson;
+  Region call_region_ = Region::kContent;  // where its <tool_call> tag appeared
+  bool committed_ = false;
+  bool suppressed_ = false;   // unknown tool: deltas not sent
+  bool fallback_ = false;     // set by ConsumeJson: the block is not a call
+  std::string pend_;          // body before the name closed
+  std::string pend_args_;     // arguments that came before the name
+  std::string args_scratch_;  // argument bytes of the current run
+  std::size_t body_bytes_ = 0;
+  CallRecord cur_;
+  std::int64_t n_calls_ = 0;
+  std::vector<CallRecord> calls_;
+  std::string probe_;  // held tag prefix + the next bytes
 };
 
 }  // namespace hermes_stream

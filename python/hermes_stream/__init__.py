@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
 
 from . import _types
 from ._parser import StreamParser, parse
+from ._schema import ToolSet
 from ._types import ForcedClose, Message, Segment, ToolCall, ToolCallDelta
 
 Delta = _core.Delta
@@ -42,6 +43,7 @@ __all__ = [
     "StreamParser",
     "ToolCall",
     "ToolCallDelta",
+    "ToolSet",
     "__version__",
     "parse",
     "reference",

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+from ._schema import ToolSet
 
 DEFAULT_BUDGET = 30_000
 DEFAULT_CLOSE_TEXT = "\n</think>\n"
+DEFAULT_MAX_JSON_DEPTH = 512
+MAX_JSON_DEPTH_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
 class ParserOptions:
-    tools: list[dict[str, Any]] | None
+    tools: ToolSet | None
     reasoning_budget: int | None
     start_in_reasoning: bool
     tool_calls_in_reasoning: bool
     budget_close_text: str
     vocab: Any
     keep_message: bool
+    id_factory: Callable[[int], str] | None
+    max_json_depth: int
 
 
 def _check_bool(name: str, value: object) -> bool:
@@ -34,15 +40,22 @@ def validate_options(
     budget_close_text: object = DEFAULT_CLOSE_TEXT,
     vocab: object = None,
     keep_message: object = True,
+    id_factory: object = None,
+    max_json_depth: object = DEFAULT_MAX_JSON_DEPTH,
 ) -> ParserOptions:
     """Check every option; raise ``TypeError``/``ValueError`` with a message naming the option."""
-    if tools is not None:
+    if tools is not None and not isinstance(tools, ToolSet):
         if not isinstance(tools, (list, tuple)):
-            raise TypeError(f"tools must be a list of OpenAI tool dicts or None, got {type(tools).__name__}")
-        for i, tool in enumerate(tools):
-            if not isinstance(tool, dict):
-                raise TypeError(f"tools[{i}] must be a dict, got {type(tool).__name__}")
-        tools = list(tools)
+            raise TypeError(
+                f"tools must be a list of OpenAI tool dicts, a ToolSet or None, got {type(tools).__name__}"
+            )
+        tools = ToolSet(tools)
+    if id_factory is not None and not callable(id_factory):
+        raise TypeError(f"id_factory must be callable or None, got {type(id_factory).__name__}")
+    if isinstance(max_json_depth, bool) or not isinstance(max_json_depth, int):
+        raise TypeError(f"max_json_depth must be an int, got {type(max_json_depth).__name__}")
+    if not 1 <= max_json_depth <= MAX_JSON_DEPTH_LIMIT:
+        raise ValueError(f"max_json_depth must be in [1, {MAX_JSON_DEPTH_LIMIT}], got {max_json_depth}")
     if reasoning_budget is not None:
         if isinstance(reasoning_budget, bool) or not isinstance(reasoning_budget, int):
             raise TypeError(
@@ -62,6 +75,8 @@ def validate_options(
         budget_close_text=budget_close_text,
         vocab=vocab,
         keep_message=_check_bool("keep_message", keep_message),
+        id_factory=id_factory,  # type: ignore[arg-type]
+        max_json_depth=max_json_depth,
     )
 
 

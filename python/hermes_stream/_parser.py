@@ -6,13 +6,15 @@ so a delta costs one native call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from . import _core
-from ._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, validate_options
-from ._types import ForcedClose, Message, Segment
+from ._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, DEFAULT_MAX_JSON_DEPTH, validate_options
+from ._schema import ToolSet
+from ._tool_calls import finalize
+from ._types import ForcedClose, Message, Segment, ToolCallDelta
 
-_core.set_types(ForcedClose)
+_core.set_types(ForcedClose, ToolCallDelta)
 
 
 class StreamParser(_core.StreamParser):
@@ -26,18 +28,23 @@ class StreamParser(_core.StreamParser):
         budget_close_text: what the server appends when the budget is hit.
         vocab: ``hs.Vocab`` for ``feed_tokens()``.
         keep_message: ``False`` keeps no text (deltas only): memory stays constant however long
-            the stream; ``message`` then has counters but no text or segments.
+            the stream; ``message`` then has counters but no text, segments or calls.
+        id_factory: ``index -> id`` for tool calls (tests); default ``call_`` + 24 random
+            alphanumerics.
+        max_json_depth: nesting limit of a tool-call body; deeper is an error, never a crash.
     """
 
     def __init__(
         self,
-        tools: list[dict[str, Any]] | None = None,
+        tools: list[dict[str, Any]] | ToolSet | None = None,
         reasoning_budget: int | None = DEFAULT_BUDGET,
         start_in_reasoning: bool = False,
         tool_calls_in_reasoning: bool = False,
         budget_close_text: str = DEFAULT_CLOSE_TEXT,
         vocab: Any = None,
         keep_message: bool = True,
+        id_factory: Callable[[int], str] | None = None,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
         opts = validate_options(
             tools,
@@ -47,6 +54,8 @@ class StreamParser(_core.StreamParser):
             budget_close_text,
             vocab,
             keep_message,
+            id_factory,
+            max_json_depth,
         )
         super().__init__(
             -1 if opts.reasoning_budget is None else opts.reasoning_budget,
@@ -54,6 +63,9 @@ class StreamParser(_core.StreamParser):
             opts.tool_calls_in_reasoning,
             opts.budget_close_text,
             opts.keep_message,
+            None if opts.tools is None else sorted(opts.tools.names),
+            opts.id_factory,
+            opts.max_json_depth,
         )
         self._opts = opts
 
@@ -63,7 +75,7 @@ class StreamParser(_core.StreamParser):
         return Message(
             reasoning=self._joined(True),
             content=self._joined(False),
-            tool_calls=[],
+            tool_calls=[finalize(*c, self._opts.tools) for c in self._calls()],
             reasoning_tokens=self.reasoning_tokens,
             budget_exceeded=self.budget_exceeded,
             segments=[Segment(kind, text) for kind, text in self._segments()],

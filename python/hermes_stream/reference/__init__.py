@@ -5,6 +5,7 @@ Written to be read: it is the executable specification the native parser is test
 
 from __future__ import annotations
 
+from .._schema import ToolSet
 from .._types import Delta, ForcedClose, Message, Segment, ToolCall, ToolCallDelta
 from .stream_parser import StreamParser, parse
 
@@ -16,5 +17,6 @@ __all__ = [
     "StreamParser",
     "ToolCall",
     "ToolCallDelta",
+    "ToolSet",
     "parse",
 ]

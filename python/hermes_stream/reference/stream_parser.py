@@ -17,15 +17,33 @@ or the start of a prompt-opened stream), and at the end of a delta.
 
 from __future__ import annotations
 
-from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, check_n_tokens, validate_options
-from .._types import Delta, ForcedClose, Message, Segment, ToolCall
-from .tags import THINK_CLOSE, THINK_OPEN, WHITESPACE, match_tag
+from typing import Any, Callable
+
+from .._options import (
+    DEFAULT_BUDGET,
+    DEFAULT_CLOSE_TEXT,
+    DEFAULT_MAX_JSON_DEPTH,
+    check_n_tokens,
+    validate_options,
+)
+from .._tool_calls import CallRecord, build_tool_calls, new_call_id
+from .._types import Delta, ForcedClose, Message, Segment, ToolCallDelta
+from .tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, WHITESPACE, match_tag
+from .tool_calls import CLOSED, COMMIT, FAIL, CallMachine
 from .utf8 import Utf8Decoder
 
 CONTENT = "content"
 REASONING = "reasoning"
+CALL = "tool_call"  # inside a <tool_call> block
 
-_MERGEABLE = (CONTENT, REASONING)
+# Modes of a call block.
+JSON = 0  # the body is being validated as JSON
+AFTER = 1  # the root object closed: whitespace, then </tool_call>
+RAW = 2  # the call failed after its name: text up to </tool_call> is raw
+
+_MERGEABLE = (CONTENT, REASONING, CALL)
+
+E_TRUNCATED = "truncated"
 
 
 class StreamParser:
@@ -33,13 +51,15 @@ class StreamParser:
 
     def __init__(
         self,
-        tools: list[dict[str, object]] | None = None,
+        tools: Any = None,
         reasoning_budget: int | None = DEFAULT_BUDGET,
         start_in_reasoning: bool = False,
         tool_calls_in_reasoning: bool = False,
         budget_close_text: str = DEFAULT_CLOSE_TEXT,
         vocab: object = None,
         keep_message: bool = True,
+        id_factory: Callable[[int], str] | None = None,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
         self._opts = validate_options(
             tools,
@@ -49,6 +69,8 @@ class StreamParser:
             budget_close_text,
             vocab,
             keep_message,
+            id_factory,
+            max_json_depth,
         )
         self._region = REASONING if start_in_reasoning else CONTENT
         self._after_forced = False
@@ -60,11 +82,22 @@ class StreamParser:
         self._budget_exceeded = False
         # (kind, parts): adjacent reasoning/content text grows in place; joined on demand.
         self._segments: list[tuple[str, list[str]]] = []
-        self._tool_calls: list[ToolCall] = []
+        # The current call block.
+        self._call: CallMachine | None = None
+        self._mode = JSON
+        self._call_region = CONTENT  # region the <tool_call> tag appeared in
+        self._pend: list[str] = []  # body text before the call is committed
+        self._pend_args: list[str] = []  # arguments that came before the name
+        self._body_bytes = 0  # UTF-8 length of the body so far
+        self._record: CallRecord | None = None
+        self._records: list[CallRecord] = []
+        self._n_calls = 0
+        self._suppressed = False  # unknown tool: the call's deltas are not sent
         # Per-delta output, reset by _begin().
         self._d_reasoning: list[str] = []
         self._d_content: list[str] = []
         self._d_forced: list[str] = []
+        self._d_calls: list[list[Any]] = []  # [index, id, name, [argument parts]]
 
     # ----------------------------------------------------------------------- public API
     def feed(self, text: str, n_tokens: int = 1) -> Delta:
@@ -80,12 +113,23 @@ class StreamParser:
     def finish(self) -> Delta:
         self._check_open("finish")
         self._begin()
-        if self._held:
-            self._emit_text(self._held)
-            self._held = ""
         tail = self._decoder.flush()
         if tail:
-            self._emit_text(tail)
+            self._scan(tail)
+        # A call whose name never closed was not a call: its text is parsed again, which may
+        # open another uncommitted call, so repeat.
+        while self._region == CALL and self._mode == JSON and not self._committed():
+            self._scan(self._fallback())
+        held, self._held = self._held, ""
+        if self._region == CALL:
+            if self._mode == AFTER:
+                self._end_call()
+            elif self._mode == JSON:
+                self._fail_call(E_TRUNCATED)
+        if held:
+            self._emit_text(held)
+        if self._region == CALL:
+            self._end_call()
         self._finished = True
         return self._end()
 
@@ -95,7 +139,7 @@ class StreamParser:
         return Message(
             reasoning="".join(s.text for s in segments if s.kind == REASONING),
             content="".join(s.text for s in segments if s.kind == CONTENT),
-            tool_calls=list(self._tool_calls),
+            tool_calls=build_tool_calls(self._records, self._opts.tools),
             reasoning_tokens=self._reasoning_tokens,
             budget_exceeded=self._budget_exceeded,
             segments=segments,
@@ -105,7 +149,15 @@ class StreamParser:
     def finished(self) -> bool:
         return self._finished
 
-    # ----------------------------------------------------------------------- internals
+    @property
+    def reasoning_tokens(self) -> int:
+        return self._reasoning_tokens
+
+    @property
+    def budget_exceeded(self) -> bool:
+        return self._budget_exceeded
+
+    # ----------------------------------------------------------------------- feeding
     def _check_open(self, what: str) -> None:
         if self._finished:
             raise RuntimeError(f"{what}() called after finish(); create a new StreamParser")
@@ -121,31 +173,70 @@ class StreamParser:
         return self._end()
 
     def _begin(self) -> None:
-        self._d_reasoning, self._d_content, self._d_forced = [], [], []
+        self._d_reasoning, self._d_content, self._d_forced, self._d_calls = [], [], [], []
         if not self._started:
             self._started = True
             self._maybe_force(end_of_delta=False)  # prompt-opened thinking with budget 0
 
     def _end(self) -> Delta:
         forced = ForcedClose("".join(self._d_forced)) if self._d_forced else None
-        return Delta("".join(self._d_reasoning), "".join(self._d_content), [], forced)
+        calls = [ToolCallDelta(i, cid, name, "".join(parts)) for i, cid, name, parts in self._d_calls]
+        return Delta("".join(self._d_reasoning), "".join(self._d_content), calls, forced)
 
+    # ----------------------------------------------------------------------- scanning
     def _live_tags(self) -> tuple[str, ...]:
         if self._region == REASONING:
+            if self._opts.tool_calls_in_reasoning:
+                return (THINK_CLOSE, TOOL_CALL_OPEN)
             return (THINK_CLOSE,)
+        if self._region == CALL:
+            return (TOOL_CALL_CLOSE,)
         if self._after_forced:
-            return (THINK_OPEN, THINK_CLOSE)
-        return (THINK_OPEN,)
+            return (THINK_OPEN, TOOL_CALL_OPEN, THINK_CLOSE)
+        return (THINK_OPEN, TOOL_CALL_OPEN)
 
     def _scan(self, text: str) -> None:
-        buf = self._held + text
+        """Scan ``text``; a call that turns out not to be one pushes its body to scan again."""
+        frames: list[tuple[str, int]] = [(text, 0)]
+        while frames:
+            buf, pos = frames.pop()
+            pos = self._resolve_held(buf, pos)
+            pos = self._scan_frame(buf, pos)
+            if pos >= 0:  # fallback at buf[pos]: scan the body again, then the rest of buf
+                frames.append((buf, pos))
+                frames.append((self._fallback(), 0))
+
+    def _resolve_held(self, buf: str, pos: int) -> int:
+        """Complete a tag prefix held from earlier text with the start of ``buf[pos:]``."""
+        if not self._held:
+            return pos
+        held = self._held
+        probe = held + buf[pos : pos + 12]
+        tag, partial = match_tag(probe, 0, self._live_tags())
+        if tag is not None:
+            self._held = ""
+            self._on_tag(tag)
+            return pos + len(tag) - len(held)
+        if partial:  # buf[pos:] is shorter than the rest of the tag
+            self._held = probe
+            return len(buf)
         self._held = ""
-        pos, n = 0, len(buf)
+        self._emit_text(held)  # only its first character is '<'
+        return pos
+
+    def _scan_frame(self, buf: str, pos: int) -> int:
+        """Scan ``buf[pos:]``; return -1 when done, or the position of a not-a-call fallback."""
+        n = len(buf)
         while pos < n:
+            if self._region == CALL and self._mode == JSON:
+                pos = self._consume_json(buf, pos)
+                if pos < 0:
+                    return -pos - 1
+                continue
             lt = buf.find("<", pos)
             if lt < 0:
                 self._emit_text(buf[pos:])
-                return
+                return -1
             if lt > pos:
                 self._emit_text(buf[pos:lt])
             tag, partial = match_tag(buf, lt, self._live_tags())
@@ -154,14 +245,20 @@ class StreamParser:
                 pos = lt + len(tag)
             elif partial:
                 self._held = buf[lt:]
-                return
+                return -1
             else:
                 self._emit_text("<")
                 pos = lt + 1
+        return -1
 
     def _on_tag(self, tag: str) -> None:
+        if tag == TOOL_CALL_OPEN:
+            self._open_call()
+            return
         self._add_segment("tag", tag)
-        if self._region == REASONING:  # the only live tag in reasoning is </think>
+        if tag == TOOL_CALL_CLOSE:
+            self._end_call()
+        elif self._region == REASONING:  # </think>
             self._region = CONTENT
         elif tag == THINK_OPEN:
             self._region = REASONING
@@ -171,13 +268,17 @@ class StreamParser:
             self._after_forced = False
 
     def _emit_text(self, text: str) -> None:
-        if self._region == REASONING:
+        region = self._region
+        if region == CALL:
+            self._call_text(text)
+            return
+        if region == REASONING:
             self._d_reasoning.append(text)
         else:
             self._d_content.append(text)
             if self._after_forced and not all(ch in WHITESPACE for ch in text):
                 self._after_forced = False
-        self._add_segment(self._region, text)
+        self._add_segment(region, text)
 
     def _add_segment(self, kind: str, text: str) -> None:
         if not self._opts.keep_message:
@@ -187,6 +288,143 @@ class StreamParser:
         else:
             self._segments.append((kind, [text]))
 
+    # ----------------------------------------------------------------------- tool calls
+    def _open_call(self) -> None:
+        self._call_region = self._region
+        self._region = CALL
+        self._after_forced = False
+        self._mode = JSON
+        self._call = CallMachine(self._opts.max_json_depth)
+        self._pend = []
+        self._pend_args = []
+        self._body_bytes = 0
+        self._record = None
+        self._suppressed = False
+
+    def _committed(self) -> bool:
+        return self._record is not None
+
+    def _fallback(self) -> str:
+        """The open call was not a call: its tag is text of the region it appeared in."""
+        body = "".join(self._pend)
+        self._pend = []
+        self._pend_args = []
+        self._call = None
+        self._region = self._call_region
+        self._emit_text(TOOL_CALL_OPEN)
+        return body
+
+    def _body(self, text: str) -> None:
+        self._body_bytes += len(text.encode("utf-8"))
+        if self._record is None:
+            self._pend.append(text)
+        else:
+            self._record.raw_parts.append(text)
+            self._add_segment(CALL, text)
+
+    def _consume_json(self, buf: str, pos: int) -> int:
+        """Feed ``buf[pos:]`` to the call machine until the mode changes or ``buf`` ends.
+
+        Returns the next position, or ``-(pos + 1)`` when the call is not a call.
+        """
+        call = self._call
+        assert call is not None
+        n = len(buf)
+        start = pos
+        while pos < n:
+            ch = buf[pos]
+            status = call.step(ch)
+            if status == FAIL:
+                self._body(buf[start:pos])
+                if self._record is None:
+                    return -(pos + 1)
+                self._fail_call(call.reason)
+                return pos
+            pos += 1
+            if call.out:
+                self._args("".join(call.out))
+                call.out.clear()
+            if status == COMMIT:
+                self._body(buf[start:pos])
+                start = pos
+                self._commit()
+            elif status == CLOSED:
+                self._body(buf[start:pos])
+                if not call.has_arguments:
+                    self._args("{}")
+                assert self._record is not None
+                self._record.complete = True
+                self._mode = AFTER
+                return pos
+        self._body(buf[start:pos])
+        return pos
+
+    def _commit(self) -> None:
+        call = self._call
+        assert call is not None
+        index = self._n_calls
+        self._n_calls += 1
+        factory = self._opts.id_factory
+        call_id = factory(index) if factory is not None else new_call_id()
+        record = CallRecord(index, call_id, call.name)
+        tools = self._opts.tools
+        if tools is not None and call.name not in tools.names:
+            record.error = f"unknown tool {call.name}"
+            self._suppressed = True
+        self._record = record
+        if self._opts.keep_message:
+            self._records.append(record)
+        self._add_segment("tag", TOOL_CALL_OPEN)
+        pend = "".join(self._pend)
+        self._pend = []
+        record.raw_parts.append(pend)
+        self._add_segment(CALL, pend)
+        args = "".join(self._pend_args)
+        self._pend_args = []
+        if not self._suppressed:
+            self._d_calls.append([index, call_id, call.name, [args]])
+        record.args_parts.append(args)
+
+    def _args(self, text: str) -> None:
+        record = self._record
+        if record is None:
+            # Arguments before the name: kept in the machine until the name closes.
+            self._pend_args.append(text)
+            return
+        record.args_parts.append(text)
+        if self._suppressed:
+            return
+        if self._d_calls and self._d_calls[-1][0] == record.index:
+            self._d_calls[-1][3].append(text)
+        else:
+            self._d_calls.append([record.index, None, None, [text]])
+
+    def _fail_call(self, reason: str) -> None:
+        record = self._record
+        assert record is not None
+        if record.error is None:
+            record.error = f"{reason} at byte {self._body_bytes}"
+        self._mode = RAW
+
+    def _call_text(self, text: str) -> None:
+        """Text of a call block outside the JSON body (after the root object, or raw)."""
+        if self._mode == AFTER:
+            stripped = text.lstrip(" \t\r\n")
+            ws = text[: len(text) - len(stripped)]
+            if ws:
+                self._body(ws)
+            if not stripped:
+                return
+            self._fail_call("unexpected character")
+            text = stripped
+        self._body(text)
+
+    def _end_call(self) -> None:
+        self._call = None
+        self._record = None
+        self._region = CONTENT
+
+    # ----------------------------------------------------------------------- budget
     def _maybe_force(self, *, end_of_delta: bool) -> None:
         budget = self._opts.reasoning_budget
         if budget is None or self._region != REASONING or self._reasoning_tokens < budget:
