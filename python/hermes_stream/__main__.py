@@ -26,6 +26,11 @@ def run_demo(out: TextIO, delay: float = 0.0, reasoning_budget: int | None = Non
                 out.write(f"\n[{kind}] ")
                 region = kind
             out.write(text)
+        for call in delta.tool_calls:
+            if call.name is not None:
+                out.write(f"\n[tool_call {call.index}: {call.name} {call.id}] ")
+                region = "tool_call"
+            out.write(call.arguments)
         if delta.forced is not None:
             out.write(f"\n[budget hit: server appends {delta.forced.text!r}]")
         out.flush()
@@ -34,7 +39,10 @@ def run_demo(out: TextIO, delay: float = 0.0, reasoning_budget: int | None = Non
     message = parser.message
     out.write(
         f"\n\n{len(pieces)} deltas; reasoning {len(message.reasoning)} chars, "
-        f"answer {len(message.content)} chars, {message.reasoning_tokens} reasoning tokens\n"
+        f"answer {len(message.content)} chars, {message.reasoning_tokens} reasoning tokens, "
+        f"{len(message.tool_calls)} tool call(s): "
+        + ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)
+        + "\n"
     )
     return 0
 

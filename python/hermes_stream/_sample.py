@@ -6,10 +6,14 @@ import re
 
 SAMPLE_OUTPUT = (
     "<think>\n"
-    "The user asks how many r's are in \"strawberry\". Let me spell it: s-t-r-a-w-b-e-r-r-y.\n"
-    "Positions 3, 8 and 9 are r, so there are three.\n"
+    "The user asks how many r's are in \"strawberry\" and for the weather in Paris.\n"
+    "Spelling it: s-t-r-a-w-b-e-r-r-y, positions 3, 8 and 9 are r, so three.\n"
+    "For the weather I need the get_weather tool.\n"
     "</think>\n"
-    "There are **3** r's in \"strawberry\" (st**r**awbe**rr**y)."
+    "There are **3** r's in \"strawberry\". Let me check the weather in Paris.\n"
+    "<tool_call>\n"
+    '{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n'
+    "</tool_call>"
 )
 
 _PIECE = re.compile(r"\s*\S{1,6}|\s+")

@@ -36,6 +36,8 @@ def test_demo_prints_reasoning_then_answer() -> None:
     text = out.getvalue()
     assert text.index("[reasoning]") < text.index("[answer]")
     assert "There are **3** r's" in text.split("[answer]", 1)[1]
+    assert '[tool_call 0: get_weather call_' in text
+    assert 'get_weather({"city": "Paris", "unit": "celsius"})' in text
 
 
 def test_demo_with_budget_shows_forced_close(capsys: object) -> None:
