@@ -157,7 +157,12 @@ void RegisterStreamParser(py::module_& m) {
              if (!id_factory.is_none()) {
                // Called with the GIL held (feed() never releases it).
                o.id_factory = [id_factory](std::int64_t index) {
-                 return py::cast<std::string>(id_factory(index));
+                 py::object id = id_factory(index);
+                 if (!PyUnicode_Check(id.ptr())) {
+                   throw py::type_error(std::string("id_factory must return a str, got ") +
+                                        Py_TYPE(id.ptr())->tp_name);
+                 }
+                 return id.cast<std::string>();
                };
              }
              return StreamParser(std::move(o));

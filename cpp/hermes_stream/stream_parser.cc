@@ -36,8 +36,19 @@ StreamParser::StreamParser(ParserOptions options)
   std::sort(options_.tool_names.begin(), options_.tool_names.end());
 }
 
+void StreamParser::CheckUsable(const char* what) const {
+  if (broken_) {
+    throw UsageError(std::string(what) +
+                     "() called after id_factory raised; the parser's state is lost, create a "
+                     "new StreamParser");
+  }
+  if (finished_) {
+    throw UsageError(std::string(what) + "() called after finish(); create a new StreamParser");
+  }
+}
+
 const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens) {
-  if (finished_) throw UsageError("feed() called after finish(); create a new StreamParser");
+  CheckUsable("feed");
   HERMES_CHECK_ARG(n_tokens >= 0, "n_tokens must be >= 0");
   Begin();
   if (region_ == Region::kReasoning) reasoning_tokens_ += n_tokens;
@@ -47,7 +58,7 @@ const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens
 }
 
 const DeltaOut& StreamParser::Finish() {
-  if (finished_) throw UsageError("finish() called after finish(); create a new StreamParser");
+  CheckUsable("finish");
   Begin();
   std::string_view tail = utf8_.Flush();
   if (!tail.empty()) Scan(tail);
@@ -61,7 +72,8 @@ const DeltaOut& StreamParser::Finish() {
   held_.clear();
   if (region_ == Region::kCall) {
     if (mode_ == Mode::kAfter) {
-      EndCall();
+      Body(held);  // a partial </tool_call> after a complete object: part of the block
+      held.clear();
     } else if (mode_ == Mode::kJson) {
       FailCall("truncated");
     }
@@ -321,7 +333,13 @@ void StreamParser::Commit() {
   const std::int64_t index = n_calls_++;
   CallRecord rec;
   rec.index = index;
-  rec.id = options_.id_factory ? options_.id_factory(index) : NewCallId();
+  if (options_.id_factory) {
+    broken_ = true;  // until the factory returns: an exception here loses the block's state
+    rec.id = options_.id_factory(index);
+    broken_ = false;
+  } else {
+    rec.id = NewCallId();
+  }
   rec.name = call_.name();
   if (options_.has_tools && !std::binary_search(options_.tool_names.begin(),
                                                 options_.tool_names.end(), rec.name)) {

@@ -71,6 +71,7 @@ class StreamParser {
   enum class Mode : std::uint8_t { kJson, kAfter, kRaw };  // parts of a call block
   static constexpr std::size_t kNoFallback = static_cast<std::size_t>(-1);
 
+  void CheckUsable(const char* what) const;
   void Begin();
   void Scan(std::string_view text);
   std::size_t ResolveHeld(std::string_view buf, std::size_t pos);
@@ -98,6 +99,7 @@ class StreamParser {
   bool after_forced_ = false;
   bool started_ = false;
   bool finished_ = false;
+  bool broken_ = false;  // id_factory raised mid-feed
   bool budget_exceeded_ = false;
   std::int64_t reasoning_tokens_ = 0;
   Utf8Sanitizer utf8_;

@@ -120,7 +120,7 @@ def _compile(schema: Any, path: str) -> _Node:
                 raise ValueError(f"{path}: unknown type {name!r}")
         if schema.get("nullable") is True and "null" not in types:
             types = types + ("null",)
-    props = schema.get("properties") or {}
+    props = schema.get("properties", {})
     if not isinstance(props, dict):
         raise ValueError(f"{path}: properties must be an object")
     add = schema.get("additionalProperties", True)

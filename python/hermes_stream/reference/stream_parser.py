@@ -77,6 +77,7 @@ class StreamParser:
         self._held = ""
         self._decoder = Utf8Decoder()
         self._finished = False
+        self._broken = False  # id_factory raised mid-feed
         self._started = False
         self._reasoning_tokens = 0
         self._budget_exceeded = False
@@ -122,8 +123,10 @@ class StreamParser:
             self._scan(self._fallback())
         held, self._held = self._held, ""
         if self._region == CALL:
-            if self._mode == AFTER:
-                self._end_call()
+            if self._mode == AFTER:  # a partial </tool_call> after a complete object
+                if held:
+                    self._body(held)
+                held = ""
             elif self._mode == JSON:
                 self._fail_call(E_TRUNCATED)
         if held:
@@ -159,6 +162,11 @@ class StreamParser:
 
     # ----------------------------------------------------------------------- feeding
     def _check_open(self, what: str) -> None:
+        if self._broken:
+            raise RuntimeError(
+                f"{what}() called after id_factory raised; the parser's state is lost, "
+                "create a new StreamParser"
+            )
         if self._finished:
             raise RuntimeError(f"{what}() called after finish(); create a new StreamParser")
 
@@ -365,7 +373,14 @@ class StreamParser:
         index = self._n_calls
         self._n_calls += 1
         factory = self._opts.id_factory
-        call_id = factory(index) if factory is not None else new_call_id()
+        if factory is None:
+            call_id = new_call_id()
+        else:
+            self._broken = True  # until the factory returns: an exception loses the block
+            call_id = factory(index)
+            if not isinstance(call_id, str):
+                raise TypeError(f"id_factory must return a str, got {type(call_id).__name__}")
+            self._broken = False
         record = CallRecord(index, call_id, call.name)
         tools = self._opts.tools
         if tools is not None and call.name not in tools.names:
