@@ -38,11 +38,12 @@ std::int64_t TokenCount(py::handle n) {
   return v;
 }
 
-py::object ToDelta(const DeltaOut& out) {
+py::object ToDelta(const DeltaOut& out, bool has_vocab) {
   PyObject* forced = Py_None;
   if (out.forced) {
     if (!g_forced_close_cls) throw std::logic_error("hermes_stream._core.set_types() not called");
-    py::object fc = g_forced_close_cls(py::str(out.forced_text), py::none());
+    py::object ids = has_vocab ? py::object(py::cast(out.forced_ids)) : py::none();
+    py::object fc = g_forced_close_cls(py::str(out.forced_text), ids);
     forced = fc.release().ptr();
   } else {
     Py_INCREF(forced);
@@ -71,6 +72,40 @@ py::object ToDelta(const DeltaOut& out) {
   return py::reinterpret_steal<py::object>(NewDelta(reasoning, content, calls, forced));
 }
 
+py::object ToDelta(const StreamParser& p, const DeltaOut& out) {
+  return ToDelta(out, static_cast<bool>(p.options().vocab));
+}
+
+py::object FeedTokens(StreamParser& p, py::handle ids) {
+  PyObject* o = ids.ptr();
+  thread_local std::vector<std::int64_t> buf;
+  buf.clear();
+  auto as_id = [](PyObject* x) -> std::int64_t {
+    if (PyBool_Check(x) || !PyLong_Check(x)) {
+      throw py::type_error(std::string("token ids must be ints, got ") + Py_TYPE(x)->tp_name);
+    }
+    long long v = PyLong_AsLongLong(x);
+    if (v == -1 && PyErr_Occurred()) {
+      PyErr_Clear();
+      throw py::value_error("token id out of range");
+    }
+    return v;
+  };
+  if (PyLong_Check(o) && !PyBool_Check(o)) {
+    buf.push_back(as_id(o));
+  } else if (PyList_Check(o) || PyTuple_Check(o)) {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+    PyObject** items = PySequence_Fast_ITEMS(o);
+    for (Py_ssize_t i = 0; i < n; ++i) buf.push_back(as_id(items[i]));
+  } else if (PyUnicode_Check(o) || PyBytes_Check(o)) {
+    throw py::type_error(std::string("feed_tokens() takes token ids, got ") + Py_TYPE(o)->tp_name);
+  } else {
+    py::iterator it = py::iter(ids);  // TypeError for non-iterables
+    for (py::handle x : it) buf.push_back(as_id(x.ptr()));
+  }
+  return ToDelta(p, p.FeedTokens(buf.data(), buf.size()));
+}
+
 py::object FeedStr(StreamParser& p, py::handle text, py::handle n_tokens) {
   PyObject* o = text.ptr();
   if (!PyUnicode_Check(o)) {
@@ -82,14 +117,14 @@ py::object FeedStr(StreamParser& p, py::handle text, py::handle n_tokens) {
   const char* data = PyUnicode_AsUTF8AndSize(o, &size);
   if (data != nullptr) {
     // `data` is the str's own UTF-8 buffer (cached on the object); it outlives this call.
-    return ToDelta(p.Feed(std::string_view(data, static_cast<std::size_t>(size)), n));
+    return ToDelta(p, p.Feed(std::string_view(data, static_cast<std::size_t>(size)), n));
   }
   // Lone surrogates: model output never raises, so pass their bytes on to become U+FFFD.
   PyErr_Clear();
   py::object raw = py::reinterpret_steal<py::object>(
       PyUnicode_AsEncodedString(o, "utf-8", "surrogatepass"));
   if (!raw) throw py::error_already_set();
-  return ToDelta(p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
+  return ToDelta(p, p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
                                          static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))),
                         n));
 }
@@ -101,13 +136,13 @@ py::object FeedBytes(StreamParser& p, py::handle data, py::handle n_tokens) {
   }
   std::int64_t n = TokenCount(n_tokens);
   if (PyBytes_Check(o)) {
-    return ToDelta(p.Feed(
+    return ToDelta(p, p.Feed(
         std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))), n));
   }
   Py_buffer view;
   if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
   try {
-    py::object d = ToDelta(
+    py::object d = ToDelta(p,
         p.Feed(std::string_view(static_cast<const char*>(view.buf),
                                 static_cast<std::size_t>(view.len)),
                n));
@@ -142,7 +177,8 @@ void RegisterStreamParser(py::module_& m) {
   py::class_<StreamParser>(m, "StreamParser", py::dynamic_attr())
       .def(py::init([](std::int64_t budget, bool start_in_reasoning, bool tool_calls_in_reasoning,
                        std::string close_text, bool keep_message, py::object tool_names,
-                       py::object id_factory, std::size_t max_json_depth) {
+                       py::object id_factory, std::size_t max_json_depth, py::object vocab,
+                       std::vector<std::int64_t> close_ids) {
              ParserOptions o;
              o.reasoning_budget = budget;
              o.start_in_reasoning = start_in_reasoning;
@@ -165,19 +201,26 @@ void RegisterStreamParser(py::module_& m) {
                  return id.cast<std::string>();
                };
              }
+             if (!vocab.is_none()) {
+               o.vocab = vocab.cast<std::shared_ptr<Vocab>>();
+               o.close_ids = std::move(close_ids);
+             }
              return StreamParser(std::move(o));
            }),
            py::arg("reasoning_budget"), py::arg("start_in_reasoning"),
            py::arg("tool_calls_in_reasoning"), py::arg("budget_close_text"),
            py::arg("keep_message"), py::arg("tool_names"), py::arg("id_factory"),
-           py::arg("max_json_depth"))
+           py::arg("max_json_depth"), py::arg("vocab"), py::arg("close_ids"))
       .def("feed", &FeedStr, py::arg("text"), py::arg("n_tokens") = 1,
            "Feed a text delta; returns a Delta.")
       .def("feed_bytes", &FeedBytes, py::arg("data"), py::arg("n_tokens") = 1,
            "Feed raw bytes (UTF-8 sequences may be split); returns a Delta.")
-      .def("finish", [](StreamParser& p) { return ToDelta(p.Finish()); },
+      .def("feed_tokens", &FeedTokens, py::arg("ids"),
+           "Feed token ids (an int or a sequence of ints; needs vocab=); returns a Delta.")
+      .def("finish", [](StreamParser& p) { return ToDelta(p, p.Finish()); },
            "End of stream: flush held text into the current region; returns a Delta.")
       .def_property_readonly("finished", &StreamParser::finished)
+      .def_property_readonly("ended_by_eot", &StreamParser::ended_by_eot)
       .def_property_readonly("reasoning_tokens", &StreamParser::reasoning_tokens)
       .def_property_readonly("budget_exceeded", &StreamParser::budget_exceeded)
       .def("_segments", &Segments)

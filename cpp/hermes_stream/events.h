@@ -50,6 +50,7 @@ struct DeltaOut {
   std::string content;
   std::string forced_text;  // concatenation of forced closes in this delta
   bool forced = false;
+  std::vector<std::int64_t> forced_ids;  // forced_text as token ids (when a vocab is set)
   std::vector<CallFragment> calls;  // the first `ncalls` entries are this delta's
   std::size_t ncalls = 0;
 
@@ -58,6 +59,7 @@ struct DeltaOut {
     content.clear();
     forced_text.clear();
     forced = false;
+    forced_ids.clear();
     ncalls = 0;
   }
   bool empty() const { return reasoning.empty() && content.empty() && !forced && ncalls == 0; }

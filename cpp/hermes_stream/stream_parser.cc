@@ -42,6 +42,11 @@ void StreamParser::CheckUsable(const char* what) const {
                      "() called after id_factory raised; the parser's state is lost, create a "
                      "new StreamParser");
   }
+  if (eot_ && !finish_called_) {
+    throw UsageError(std::string(what) +
+                     "() called after an end-of-turn token ended the message; create a new "
+                     "StreamParser");
+  }
   if (finished_) {
     throw UsageError(std::string(what) + "() called after finish(); create a new StreamParser");
   }
@@ -51,15 +56,52 @@ const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens
   CheckUsable("feed");
   HERMES_CHECK_ARG(n_tokens >= 0, "n_tokens must be >= 0");
   Begin();
-  if (region_ == Region::kReasoning) reasoning_tokens_ += n_tokens;
-  Scan(utf8_.Feed(bytes));
-  MaybeForce(/*end_of_delta=*/true);
+  FeedPiece(bytes, n_tokens);
   return delta_;
 }
 
-const DeltaOut& StreamParser::Finish() {
-  CheckUsable("finish");
+const DeltaOut& StreamParser::FeedTokens(const std::int64_t* ids, std::size_t n) {
+  CheckUsable("feed_tokens");
+  if (!options_.vocab) throw UsageError("feed_tokens() needs a vocab: StreamParser(vocab=...)");
+  const Vocab& vocab = *options_.vocab;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!vocab.Known(ids[i])) {
+      throw std::invalid_argument("unknown token id " + std::to_string(ids[i]) +
+                                  " (vocabulary has " + std::to_string(vocab.size()) + " ids)");
+    }
+  }
   Begin();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (vocab.IsEot(ids[i])) {
+      End();
+      eot_ = true;
+      break;
+    }
+    FeedPiece(vocab.Bytes(ids[i]), 1);
+  }
+  return delta_;
+}
+
+void StreamParser::FeedPiece(std::string_view bytes, std::int64_t n_tokens) {
+  if (region_ == Region::kReasoning) reasoning_tokens_ += n_tokens;
+  Scan(utf8_.Feed(bytes));
+  MaybeForce(/*end_of_delta=*/true);
+}
+
+const DeltaOut& StreamParser::Finish() {
+  if (eot_ && !finish_called_) {  // the end-of-turn id already ended the message
+    finish_called_ = true;
+    delta_.Clear();
+    return delta_;
+  }
+  CheckUsable("finish");
+  finish_called_ = true;
+  Begin();
+  End();
+  return delta_;
+}
+
+void StreamParser::End() {
   std::string_view tail = utf8_.Flush();
   if (!tail.empty()) Scan(tail);
   // A block whose name never closed was not a call: its text is parsed again, which may open
@@ -81,7 +123,6 @@ const DeltaOut& StreamParser::Finish() {
   if (!held.empty()) EmitText(held);
   if (region_ == Region::kCall) EndCall();
   finished_ = true;
-  return delta_;
 }
 
 void StreamParser::Begin() {
@@ -432,6 +473,8 @@ void StreamParser::MaybeForce(bool end_of_delta) {
   }
   AddSegment(SegmentKind::kForced, options_.budget_close_text);
   delta_.forced_text.append(options_.budget_close_text);
+  delta_.forced_ids.insert(delta_.forced_ids.end(), options_.close_ids.begin(),
+                           options_.close_ids.end());
   delta_.forced = true;
   budget_exceeded_ = true;
   region_ = Region::kContent;

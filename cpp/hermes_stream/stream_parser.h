@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "hermes_stream/tags.h"
 #include "hermes_stream/tool_call.h"
 #include "hermes_stream/utf8.h"
+#include "hermes_stream/vocab.h"
 
 namespace hermes_stream {
 
@@ -35,6 +37,8 @@ struct ParserOptions {
   std::vector<std::string> tool_names;  // sorted
   std::function<std::string(std::int64_t)> id_factory;  // empty: "call_" + 24 random alnum
   std::size_t max_json_depth = 512;
+  std::shared_ptr<const Vocab> vocab;     // required by FeedTokens
+  std::vector<std::int64_t> close_ids;    // budget_close_text encoded with `vocab`
 };
 
 /// A fresh OpenAI-style call id: "call_" + 24 random alphanumerics.
@@ -50,10 +54,17 @@ class StreamParser {
   /// \return this feed's output, valid until the next call. Throws UsageError after Finish.
   const DeltaOut& Feed(std::string_view bytes, std::int64_t n_tokens);
 
+  /// \brief Feed token ids (needs options.vocab). Each id counts as reasoning when the parser is
+  /// inside reasoning at its first byte, and the budget is checked after every id. An end-of-turn
+  /// id ends the message (as Finish does; its text is not part of it). Unknown ids throw
+  /// std::invalid_argument before anything is consumed.
+  const DeltaOut& FeedTokens(const std::int64_t* ids, std::size_t n);
+
   /// \brief End of stream: release held text into the current region.
   const DeltaOut& Finish();
 
   bool finished() const { return finished_; }
+  bool ended_by_eot() const { return eot_; }
   bool in_reasoning() const { return region_ == Region::kReasoning; }
   std::int64_t reasoning_tokens() const { return reasoning_tokens_; }
   bool budget_exceeded() const { return budget_exceeded_; }
@@ -73,6 +84,8 @@ class StreamParser {
 
   void CheckUsable(const char* what) const;
   void Begin();
+  void FeedPiece(std::string_view bytes, std::int64_t n_tokens);
+  void End();
   void Scan(std::string_view text);
   std::size_t ResolveHeld(std::string_view buf, std::size_t pos);
   std::size_t ScanFrame(std::string_view buf, std::size_t pos);
@@ -100,6 +113,8 @@ class StreamParser {
   bool started_ = false;
   bool finished_ = false;
   bool broken_ = false;  // id_factory raised mid-feed
+  bool eot_ = false;     // an end-of-turn id ended the message; Finish() then returns nothing
+  bool finish_called_ = false;
   bool budget_exceeded_ = false;
   std::int64_t reasoning_tokens_ = 0;
   Utf8Sanitizer utf8_;

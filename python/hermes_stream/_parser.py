@@ -66,6 +66,8 @@ class StreamParser(_core.StreamParser):
             None if opts.tools is None else sorted(opts.tools.names),
             opts.id_factory,
             opts.max_json_depth,
+            None if opts.vocab is None else opts.vocab._native_handle(),
+            [] if opts.vocab is None else opts.vocab.encode(opts.budget_close_text),
         )
         self._opts = opts
 

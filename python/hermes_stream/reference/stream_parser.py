@@ -73,11 +73,15 @@ class StreamParser:
             max_json_depth,
         )
         self._region = REASONING if start_in_reasoning else CONTENT
+        vocab = self._opts.vocab
+        self._close_ids: list[int] = [] if vocab is None else vocab.encode(budget_close_text)
         self._after_forced = False
         self._held = ""
         self._decoder = Utf8Decoder()
         self._finished = False
         self._broken = False  # id_factory raised mid-feed
+        self._eot = False  # an end-of-turn id ended the message
+        self._finish_called = False
         self._started = False
         self._reasoning_tokens = 0
         self._budget_exceeded = False
@@ -111,9 +115,41 @@ class StreamParser:
             raise TypeError(f"feed_bytes() takes bytes, got {type(data).__name__}")
         return self._feed(bytes(data), n_tokens)
 
-    def finish(self) -> Delta:
-        self._check_open("finish")
+    def feed_tokens(self, ids: Any) -> Delta:
+        """Feed token ids (needs ``vocab``); each id is checked before anything is consumed."""
+        self._check_open("feed_tokens")
+        vocab = self._opts.vocab
+        if vocab is None:
+            raise RuntimeError("feed_tokens() needs a vocab: StreamParser(vocab=...)")
+        if isinstance(ids, (str, bytes)):
+            raise TypeError(f"feed_tokens() takes token ids, got {type(ids).__name__}")
+        id_list = [ids] if isinstance(ids, int) and not isinstance(ids, bool) else list(ids)
+        pieces = []
+        for i in id_list:
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise TypeError(f"token ids must be ints, got {type(i).__name__}")
+            pieces.append(vocab.token_bytes(i))  # ValueError for an unknown id
         self._begin()
+        for i, piece in zip(id_list, pieces):
+            if i in vocab.eot_ids:
+                self._end_message()
+                self._eot = True
+                break
+            self._feed_piece(piece, 1)
+        return self._end()
+
+    def finish(self) -> Delta:
+        if self._eot and not self._finish_called:  # an end-of-turn id already ended the message
+            self._finish_called = True
+            self._begin()
+            return self._end()
+        self._check_open("finish")
+        self._finish_called = True
+        self._begin()
+        self._end_message()
+        return self._end()
+
+    def _end_message(self) -> None:
         tail = self._decoder.flush()
         if tail:
             self._scan(tail)
@@ -134,7 +170,6 @@ class StreamParser:
         if self._region == CALL:
             self._end_call()
         self._finished = True
-        return self._end()
 
     @property
     def message(self) -> Message:
@@ -153,6 +188,10 @@ class StreamParser:
         return self._finished
 
     @property
+    def ended_by_eot(self) -> bool:
+        return self._eot
+
+    @property
     def reasoning_tokens(self) -> int:
         return self._reasoning_tokens
 
@@ -162,6 +201,11 @@ class StreamParser:
 
     # ----------------------------------------------------------------------- feeding
     def _check_open(self, what: str) -> None:
+        if self._eot and not self._finish_called:
+            raise RuntimeError(
+                f"{what}() called after an end-of-turn token ended the message; "
+                "create a new StreamParser"
+            )
         if self._broken:
             raise RuntimeError(
                 f"{what}() called after id_factory raised; the parser's state is lost, "
@@ -174,20 +218,27 @@ class StreamParser:
         self._check_open("feed")
         n_tokens = check_n_tokens(n_tokens)
         self._begin()
+        self._feed_piece(data, n_tokens)
+        return self._end()
+
+    def _feed_piece(self, data: bytes, n_tokens: int) -> None:
         if self._region == REASONING:
             self._reasoning_tokens += n_tokens
         self._scan(self._decoder.feed(data))
         self._maybe_force(end_of_delta=True)
-        return self._end()
 
     def _begin(self) -> None:
         self._d_reasoning, self._d_content, self._d_forced, self._d_calls = [], [], [], []
+        self._d_forced_ids: list[int] = []
         if not self._started:
             self._started = True
             self._maybe_force(end_of_delta=False)  # prompt-opened thinking with budget 0
 
     def _end(self) -> Delta:
-        forced = ForcedClose("".join(self._d_forced)) if self._d_forced else None
+        forced = None
+        if self._d_forced:
+            ids = None if self._opts.vocab is None else self._d_forced_ids
+            forced = ForcedClose("".join(self._d_forced), ids)
         calls = [ToolCallDelta(i, cid, name, "".join(parts)) for i, cid, name, parts in self._d_calls]
         return Delta("".join(self._d_reasoning), "".join(self._d_content), calls, forced)
 
@@ -452,6 +503,7 @@ class StreamParser:
         close = self._opts.budget_close_text
         self._add_segment("forced", close)
         self._d_forced.append(close)
+        self._d_forced_ids.extend(self._close_ids)
         self._budget_exceeded = True
         self._region = CONTENT
         self._after_forced = True
