@@ -1,15 +1,21 @@
-// StreamParser binding. feed() keeps the GIL: the work per delta is well under a microsecond,
-// less than releasing and re-acquiring the GIL would cost (see STYLE.md practice 5).
+// StreamParser binding: a raw CPython type (not a pybind11 class) so that feed() is one
+// METH_FASTCALL call with no dispatcher and no type-info lookup of `self` (a Python subclass).
+// pybind11 is still used off the hot path (construction, message building, errors).
+// feed() keeps the GIL: the work per delta is well under a microsecond, less than releasing and
+// re-acquiring the GIL would cost (STYLE.md practice 5).
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "delta_type.h"
+#include "hermes_stream/error.h"
 #include "hermes_stream/stream_parser.h"
 
 namespace py = pybind11;
@@ -21,14 +27,8 @@ namespace {
 py::handle g_forced_close_cls;
 py::handle g_tool_call_delta_cls;
 
-inline PyObject* Str(const std::string& s) {
-  // The core only ever emits valid UTF-8, so strict decoding cannot fail.
-  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
-  if (o == nullptr) throw py::error_already_set();
-  return o;
-}
-
 std::int64_t TokenCount(py::handle n) {
+  if (!n) return 1;  // the default
   if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
     throw py::type_error(std::string("n_tokens must be an int, got ") + Py_TYPE(n.ptr())->tp_name);
   }
@@ -43,33 +43,48 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
   if (out.forced) {
     if (!g_forced_close_cls) throw std::logic_error("hermes_stream._core.set_types() not called");
     py::object ids = has_vocab ? py::object(py::cast(out.forced_ids)) : py::none();
-    py::object fc = g_forced_close_cls(py::str(out.forced_text), ids);
-    forced = fc.release().ptr();
+    forced = g_forced_close_cls(py::str(out.forced_text), ids).release().ptr();
   } else {
     Py_INCREF(forced);
   }
-  PyObject* calls = PyList_New(static_cast<Py_ssize_t>(out.ncalls));
-  if (calls == nullptr) {
+  PyObject* calls = nullptr;
+  if (out.ncalls != 0) {
+    calls = PyTuple_New(static_cast<Py_ssize_t>(out.ncalls));
+    if (calls == nullptr) {
+      Py_DECREF(forced);
+      throw py::error_already_set();
+    }
+    for (std::size_t i = 0; i < out.ncalls; ++i) {
+      const CallFragment& f = out.calls[i];
+      py::object frag;
+      try {
+        frag = g_tool_call_delta_cls(f.index, f.first ? py::object(py::str(f.id)) : py::none(),
+                                     f.first ? py::object(py::str(f.name)) : py::none(),
+                                     py::str(f.arguments));
+      } catch (...) {
+        Py_DECREF(forced);
+        Py_DECREF(calls);
+        throw;
+      }
+      PyTuple_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag.release().ptr());
+    }
+  }
+  PyObject* reasoning = PyUnicode_DecodeUTF8(out.reasoning.data(),
+                                             static_cast<Py_ssize_t>(out.reasoning.size()), nullptr);
+  PyObject* content = reasoning == nullptr
+                          ? nullptr
+                          : PyUnicode_DecodeUTF8(out.content.data(),
+                                                 static_cast<Py_ssize_t>(out.content.size()),
+                                                 nullptr);
+  if (content == nullptr) {  // cannot happen: the core only emits valid UTF-8
+    Py_XDECREF(reasoning);
     Py_DECREF(forced);
+    Py_XDECREF(calls);
     throw py::error_already_set();
   }
-  for (std::size_t i = 0; i < out.ncalls; ++i) {
-    const CallFragment& f = out.calls[i];
-    py::object frag;
-    try {
-      frag = g_tool_call_delta_cls(f.index, f.first ? py::object(py::str(f.id)) : py::none(),
-                                   f.first ? py::object(py::str(f.name)) : py::none(),
-                                   py::str(f.arguments));
-    } catch (...) {
-      Py_DECREF(forced);
-      Py_DECREF(calls);
-      throw;
-    }
-    PyList_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag.release().ptr());
-  }
-  PyObject* reasoning = Str(out.reasoning);
-  PyObject* content = Str(out.content);
-  return py::reinterpret_steal<py::object>(NewDelta(reasoning, content, calls, forced));
+  PyObject* d = NewDelta(reasoning, content, calls, forced);
+  if (d == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(d);
 }
 
 py::object ToDelta(const StreamParser& p, const DeltaOut& out) {
@@ -162,6 +177,283 @@ py::list Segments(const StreamParser& p) {
   return out;
 }
 
+py::list Calls(const StreamParser& p) {
+  py::list out;
+  for (const CallRecord& c : p.calls()) {
+    out.append(py::make_tuple(c.index, c.id, c.name, c.arguments,
+                              c.has_error ? py::object(py::str(c.error)) : py::none(), c.raw,
+                              c.complete));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------ the raw type
+
+struct ParserObject {
+  PyObject_HEAD
+  StreamParser* parser;
+};
+
+// Runs `f`, turning C++ exceptions into Python errors (same mapping as pybind11's defaults plus
+// UsageError -> RuntimeError).
+template <class F>
+PyObject* Guard(F&& f) noexcept {
+  try {
+    return f().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const UsageError& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (const std::invalid_argument& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+StreamParser& Get(PyObject* self) {
+  StreamParser* p = reinterpret_cast<ParserObject*>(self)->parser;
+  if (p == nullptr) throw UsageError("StreamParser.__init__() was not called");
+  return *p;
+}
+
+// (first, n_tokens=1) from a vectorcall.
+bool TwoArgs(const char* fname, const char* first_name, PyObject* const* args, Py_ssize_t nargs,
+             PyObject* kwnames, PyObject** first, PyObject** n_tokens) {
+  *first = nargs > 0 ? args[0] : nullptr;
+  *n_tokens = nargs > 1 ? args[1] : nullptr;
+  if (nargs > 2) {
+    PyErr_Format(PyExc_TypeError, "%s() takes at most 2 arguments (%zd given)", fname, nargs);
+    return false;
+  }
+  const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  for (Py_ssize_t i = 0; i < nkw; ++i) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+    PyObject** slot = nullptr;
+    if (PyUnicode_CompareWithASCIIString(key, first_name) == 0) {
+      slot = first;
+    } else if (PyUnicode_CompareWithASCIIString(key, "n_tokens") == 0) {
+      slot = n_tokens;
+    } else {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, key);
+      return false;
+    }
+    if (*slot != nullptr) {
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%U'", fname, key);
+      return false;
+    }
+    *slot = args[nargs + i];
+  }
+  if (*first == nullptr) {
+    PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, first_name);
+    return false;
+  }
+  return true;
+}
+
+PyObject* PyFeed(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  PyObject* text;
+  PyObject* n;
+  if (!TwoArgs("feed", "text", args, nargs, kwnames, &text, &n)) return nullptr;
+  return Guard([&] { return FeedStr(Get(self), text, n == nullptr ? py::handle() : n); });
+}
+
+PyObject* PyFeedBytes(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                      PyObject* kwnames) {
+  PyObject* data;
+  PyObject* n;
+  if (!TwoArgs("feed_bytes", "data", args, nargs, kwnames, &data, &n)) return nullptr;
+  return Guard([&] { return FeedBytes(Get(self), data, n == nullptr ? py::handle() : n); });
+}
+
+PyObject* PyFeedTokens(PyObject* self, PyObject* ids) {
+  return Guard([&] { return FeedTokens(Get(self), ids); });
+}
+
+PyObject* PyFinish(PyObject* self, PyObject*) {
+  return Guard([&] {
+    StreamParser& p = Get(self);
+    return ToDelta(p, p.Finish());
+  });
+}
+
+// Feed all of `text` and finish without building Delta objects (for hs.parse()).
+PyObject* PyFeedAllQuiet(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                         PyObject* kwnames) {
+  PyObject* text;
+  PyObject* n;
+  if (!TwoArgs("_feed_all_quiet", "text", args, nargs, kwnames, &text, &n)) return nullptr;
+  return Guard([&] {
+    StreamParser& p = Get(self);
+    const std::int64_t count = TokenCount(n == nullptr ? py::handle() : n);
+    if (PyUnicode_Check(text)) {
+      Py_ssize_t size = 0;
+      const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+      if (data != nullptr) {
+        p.Feed(std::string_view(data, static_cast<std::size_t>(size)), count);
+      } else {
+        PyErr_Clear();
+        py::object raw = py::reinterpret_steal<py::object>(
+            PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass"));
+        if (!raw) throw py::error_already_set();
+        p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
+                                static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))),
+               count);
+      }
+    } else {
+      FeedBytes(p, text, n == nullptr ? py::handle() : n);
+    }
+    p.Finish();
+    return py::object(py::none());
+  });
+}
+
+PyObject* PySegments(PyObject* self, PyObject*) {
+  return Guard([&] { return py::object(Segments(Get(self))); });
+}
+
+PyObject* PyCalls(PyObject* self, PyObject*) {
+  return Guard([&] { return py::object(Calls(Get(self))); });
+}
+
+PyObject* PyJoined(PyObject* self, PyObject* reasoning) {
+  return Guard([&] {
+    const bool r = PyObject_IsTrue(reasoning) == 1;
+    return py::object(py::str(
+        Get(self).JoinedText(r ? SegmentKind::kReasoning : SegmentKind::kContent)));
+  });
+}
+
+template <class T, T (StreamParser::*Getter)() const>
+PyObject* GetAttr(PyObject* self, void*) {
+  return Guard([&] { return py::object(py::cast((Get(self).*Getter)())); });
+}
+
+int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"reasoning_budget", "start_in_reasoning",
+                                 "tool_calls_in_reasoning", "budget_close_text", "keep_message",
+                                 "tool_names", "id_factory", "max_json_depth", "vocab",
+                                 "close_ids", nullptr};
+  long long budget;
+  int start_in_reasoning, tool_calls_in_reasoning, keep_message;
+  PyObject* close_text;
+  PyObject* tool_names;
+  PyObject* id_factory;
+  Py_ssize_t max_depth;
+  PyObject* vocab;
+  PyObject* close_ids;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LppUpOOnOO:StreamParser",
+                                   const_cast<char**>(kwlist), &budget, &start_in_reasoning,
+                                   &tool_calls_in_reasoning, &close_text, &keep_message,
+                                   &tool_names, &id_factory, &max_depth, &vocab, &close_ids)) {
+    return -1;
+  }
+  PyObject* ok = Guard([&] {
+    ParserOptions o;
+    o.reasoning_budget = budget;
+    o.start_in_reasoning = start_in_reasoning != 0;
+    o.tool_calls_in_reasoning = tool_calls_in_reasoning != 0;
+    o.budget_close_text = py::cast<std::string>(close_text);
+    o.keep_message = keep_message != 0;
+    HERMES_CHECK_ARG(max_depth > 0, "max_json_depth must be >= 1");
+    o.max_json_depth = static_cast<std::size_t>(max_depth);
+    if (tool_names != Py_None) {
+      o.has_tools = true;
+      for (py::handle name : py::reinterpret_borrow<py::iterable>(tool_names)) {
+        o.tool_names.push_back(py::cast<std::string>(name));
+      }
+    }
+    if (id_factory != Py_None) {
+      // Called with the GIL held (feed() never releases it).
+      auto factory = py::reinterpret_borrow<py::object>(id_factory);
+      o.id_factory = [factory](std::int64_t index) {
+        py::object id = factory(index);
+        if (!PyUnicode_Check(id.ptr())) {
+          throw py::type_error(std::string("id_factory must return a str, got ") +
+                               Py_TYPE(id.ptr())->tp_name);
+        }
+        return id.cast<std::string>();
+      };
+    }
+    if (vocab != Py_None) {
+      o.vocab = py::cast<std::shared_ptr<Vocab>>(vocab);
+      o.close_ids = py::cast<std::vector<std::int64_t>>(close_ids);
+    }
+    auto* obj = reinterpret_cast<ParserObject*>(self);
+    auto fresh = std::make_unique<StreamParser>(std::move(o));
+    delete obj->parser;
+    obj->parser = fresh.release();
+    return py::object(py::none());
+  });
+  if (ok == nullptr) return -1;
+  Py_DECREF(ok);
+  return 0;
+}
+
+PyObject* ParserNew(PyTypeObject* type, PyObject*, PyObject*) {
+  PyObject* self = type->tp_alloc(type, 0);
+  if (self != nullptr) reinterpret_cast<ParserObject*>(self)->parser = nullptr;
+  return self;
+}
+
+void ParserDealloc(PyObject* self) {
+  PyTypeObject* tp = Py_TYPE(self);
+  delete reinterpret_cast<ParserObject*>(self)->parser;
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+PyMethodDef kParserMethods[] = {
+    {"feed", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyFeed)),
+     METH_FASTCALL | METH_KEYWORDS, "feed(text, n_tokens=1) -> Delta"},
+    {"feed_bytes", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyFeedBytes)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "feed_bytes(data, n_tokens=1) -> Delta (UTF-8 sequences may be split)"},
+    {"feed_tokens", PyFeedTokens, METH_O,
+     "feed_tokens(ids) -> Delta (an int or a sequence of ints; needs vocab=)"},
+    {"finish", PyFinish, METH_NOARGS, "End of stream: flush held text; returns a Delta."},
+    {"_feed_all_quiet", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyFeedAllQuiet)),
+     METH_FASTCALL | METH_KEYWORDS, "Internal: feed everything and finish, building no Delta."},
+    {"_segments", PySegments, METH_NOARGS, "Internal: [(kind, text)]"},
+    {"_calls", PyCalls, METH_NOARGS, "Internal: [(index, id, name, arguments, error, raw, complete)]"},
+    {"_joined", PyJoined, METH_O, "Internal: joined reasoning (True) or content (False) text"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef kParserGetSet[] = {
+    {"finished", GetAttr<bool, &StreamParser::finished>, nullptr, "finish() was called", nullptr},
+    {"ended_by_eot", GetAttr<bool, &StreamParser::ended_by_eot>, nullptr,
+     "an end-of-turn token ended the message", nullptr},
+    {"reasoning_tokens", GetAttr<std::int64_t, &StreamParser::reasoning_tokens>, nullptr,
+     "reasoning tokens counted so far", nullptr},
+    {"budget_exceeded", GetAttr<bool, &StreamParser::budget_exceeded>, nullptr,
+     "the reasoning budget forced a close", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot kParserSlots[] = {
+    {Py_tp_doc, const_cast<char*>("Native streaming parser (use hermes_stream.StreamParser).")},
+    {Py_tp_new, reinterpret_cast<void*>(ParserNew)},
+    {Py_tp_init, reinterpret_cast<void*>(ParserInit)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(ParserDealloc)},
+    {Py_tp_methods, kParserMethods},
+    {Py_tp_getset, kParserGetSet},
+    {0, nullptr},
+};
+
+PyType_Spec kParserSpec = {
+    "hermes_stream._core.StreamParser",
+    sizeof(ParserObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    kParserSlots,
+};
+
 }  // namespace
 
 void RegisterStreamParser(py::module_& m) {
@@ -173,69 +465,9 @@ void RegisterStreamParser(py::module_& m) {
       },
       py::arg("forced_close"), py::arg("tool_call_delta"),
       "Internal: hand over the Python value classes (called once).");
-
-  py::class_<StreamParser>(m, "StreamParser", py::dynamic_attr())
-      .def(py::init([](std::int64_t budget, bool start_in_reasoning, bool tool_calls_in_reasoning,
-                       std::string close_text, bool keep_message, py::object tool_names,
-                       py::object id_factory, std::size_t max_json_depth, py::object vocab,
-                       std::vector<std::int64_t> close_ids) {
-             ParserOptions o;
-             o.reasoning_budget = budget;
-             o.start_in_reasoning = start_in_reasoning;
-             o.tool_calls_in_reasoning = tool_calls_in_reasoning;
-             o.budget_close_text = std::move(close_text);
-             o.keep_message = keep_message;
-             o.max_json_depth = max_json_depth;
-             if (!tool_names.is_none()) {
-               o.has_tools = true;
-               for (py::handle name : tool_names) o.tool_names.push_back(py::cast<std::string>(name));
-             }
-             if (!id_factory.is_none()) {
-               // Called with the GIL held (feed() never releases it).
-               o.id_factory = [id_factory](std::int64_t index) {
-                 py::object id = id_factory(index);
-                 if (!PyUnicode_Check(id.ptr())) {
-                   throw py::type_error(std::string("id_factory must return a str, got ") +
-                                        Py_TYPE(id.ptr())->tp_name);
-                 }
-                 return id.cast<std::string>();
-               };
-             }
-             if (!vocab.is_none()) {
-               o.vocab = vocab.cast<std::shared_ptr<Vocab>>();
-               o.close_ids = std::move(close_ids);
-             }
-             return StreamParser(std::move(o));
-           }),
-           py::arg("reasoning_budget"), py::arg("start_in_reasoning"),
-           py::arg("tool_calls_in_reasoning"), py::arg("budget_close_text"),
-           py::arg("keep_message"), py::arg("tool_names"), py::arg("id_factory"),
-           py::arg("max_json_depth"), py::arg("vocab"), py::arg("close_ids"))
-      .def("feed", &FeedStr, py::arg("text"), py::arg("n_tokens") = 1,
-           "Feed a text delta; returns a Delta.")
-      .def("feed_bytes", &FeedBytes, py::arg("data"), py::arg("n_tokens") = 1,
-           "Feed raw bytes (UTF-8 sequences may be split); returns a Delta.")
-      .def("feed_tokens", &FeedTokens, py::arg("ids"),
-           "Feed token ids (an int or a sequence of ints; needs vocab=); returns a Delta.")
-      .def("finish", [](StreamParser& p) { return ToDelta(p, p.Finish()); },
-           "End of stream: flush held text into the current region; returns a Delta.")
-      .def_property_readonly("finished", &StreamParser::finished)
-      .def_property_readonly("ended_by_eot", &StreamParser::ended_by_eot)
-      .def_property_readonly("reasoning_tokens", &StreamParser::reasoning_tokens)
-      .def_property_readonly("budget_exceeded", &StreamParser::budget_exceeded)
-      .def("_segments", &Segments)
-      .def("_calls", [](const StreamParser& p) {
-        py::list out;
-        for (const CallRecord& c : p.calls()) {
-          out.append(py::make_tuple(c.index, c.id, c.name, c.arguments,
-                                    c.has_error ? py::object(py::str(c.error)) : py::none(),
-                                    c.raw, c.complete));
-        }
-        return out;
-      })
-      .def("_joined", [](const StreamParser& p, bool reasoning) {
-        return p.JoinedText(reasoning ? SegmentKind::kReasoning : SegmentKind::kContent);
-      });
+  PyObject* type = PyType_FromSpec(&kParserSpec);
+  if (type == nullptr) throw py::error_already_set();
+  m.add_object("StreamParser", py::reinterpret_steal<py::object>(type));
 }
 
 }  // namespace hermes_stream::py_glue

@@ -1,6 +1,5 @@
-// The native Delta type: a small C-level object with four read-only slots, created once per feed.
-// A raw CPython type (not a pybind11 class) because it is built on the per-token path: this costs
-// one GC allocation, where a pybind11 instance also registers itself in pybind11's instance map.
+// The native Delta type: a small C-level object with four read-only fields, created once per feed.
+// A raw CPython type (not a pybind11 class) because it is built on the per-token path.
 #ifndef HERMES_STREAM_SRC_DELTA_TYPE_H_
 #define HERMES_STREAM_SRC_DELTA_TYPE_H_
 
@@ -11,8 +10,9 @@ namespace hermes_stream::py_glue {
 /// Adds `Delta` to the module.
 void RegisterDelta(pybind11::module_& m);
 
-/// New Delta; steals the four references (none may be null).
-PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* tool_calls, PyObject* forced);
+/// New Delta; steals the references (`calls` is a non-empty tuple or NULL; the others non-null).
+/// Returns NULL with a Python error set on failure.
+PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyObject* forced);
 
 }  // namespace hermes_stream::py_glue
 

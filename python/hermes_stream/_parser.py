@@ -74,22 +74,23 @@ class StreamParser(_core.StreamParser):
     @property
     def message(self) -> Message:
         """Everything parsed so far (final after ``finish()``)."""
+        segments = [Segment(kind, text) for kind, text in self._segments()]
+        # str.join of a single str returns that same object: one reasoning segment is decoded
+        # once and shared with Message.reasoning.
         return Message(
-            reasoning=self._joined(True),
-            content=self._joined(False),
+            reasoning="".join([s.text for s in segments if s.kind == "reasoning"]),
+            content="".join([s.text for s in segments if s.kind == "content"]),
             tool_calls=[finalize(*c, self._opts.tools) for c in self._calls()],
             reasoning_tokens=self.reasoning_tokens,
             budget_exceeded=self.budget_exceeded,
-            segments=[Segment(kind, text) for kind, text in self._segments()],
+            segments=segments,
         )
 
 
 def parse(text: str | bytes, *, n_tokens: int = 1, **options: Any) -> Message:
     """One-shot parse: identical to feeding ``text`` as one delta, then ``finish()``."""
     parser = StreamParser(**options)
-    if isinstance(text, str):
-        parser.feed(text, n_tokens)
-    else:
-        parser.feed_bytes(text, n_tokens)
-    parser.finish()
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"parse() takes str or bytes, got {type(text).__name__}")
+    parser._feed_all_quiet(text, n_tokens)  # no Delta objects: nothing is decoded twice
     return parser.message
