@@ -23,6 +23,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
 from . import _types
 from ._parser import StreamParser, parse
 from ._schema import ToolSet
+from ._vocab import Vocab
 from ._types import ForcedClose, Message, Segment, ToolCall, ToolCallDelta
 
 Delta = _core.Delta
@@ -44,6 +45,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolSet",
+    "Vocab",
     "__version__",
     "parse",
     "reference",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ._schema import ToolSet
+from ._vocab import Vocab
 
 DEFAULT_BUDGET = 30_000
 DEFAULT_CLOSE_TEXT = "\n</think>\n"
@@ -50,6 +51,8 @@ def validate_options(
                 f"tools must be a list of OpenAI tool dicts, a ToolSet or None, got {type(tools).__name__}"
             )
         tools = ToolSet(tools)
+    if vocab is not None and not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a hermes_stream.Vocab or None, got {type(vocab).__name__}")
     if id_factory is not None and not callable(id_factory):
         raise TypeError(f"id_factory must be callable or None, got {type(id_factory).__name__}")
     if isinstance(max_json_depth, bool) or not isinstance(max_json_depth, int):

@@ -6,6 +6,7 @@ Written to be read: it is the executable specification the native parser is test
 from __future__ import annotations
 
 from .._schema import ToolSet
+from .._vocab import Vocab
 from .._types import Delta, ForcedClose, Message, Segment, ToolCall, ToolCallDelta
 from .stream_parser import StreamParser, parse
 
@@ -18,5 +19,6 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolSet",
+    "Vocab",
     "parse",
 ]
