@@ -18,7 +18,7 @@ from strategies import texts, tool_streams
 import hermes_stream as hs
 from helpers import delta_data, message_data, texts_only
 
-tokenizers = pytest.importorskip("tokenizers", reason="the `tokenizers` package builds test vocabularies")
+import tokenizers  # noqa: E402,F401  (a test dependency: builds the small vocabularies)
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>"]

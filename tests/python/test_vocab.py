@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-tokenizers = pytest.importorskip("tokenizers")
+import tokenizers  # noqa: E402  (a test dependency)
 from tokenizers import (  # noqa: E402
     AddedToken,
     Tokenizer,
@@ -735,7 +735,6 @@ def test_llama3_llama_cpp_test_vectors(llama3_vocab: Vocab) -> None:
 
 
 def test_llama3_encode(llama3_vocab: Vocab) -> None:
-    pytest.importorskip("regex", reason="tiktoken-exact encoding needs the regex module")
     for text, ids in read_vectors("ggml-vocab-llama-bpe.gguf"):
         assert llama3_vocab.encode(text) == ids, text
     # SOURCES.md §6: the tags are several tokens in the stock Llama-3 vocabulary.
