@@ -25,7 +25,6 @@ namespace {
 
 // Python classes from hermes_stream._types, handed over once by the package (set_types()).
 py::handle g_forced_close_cls;
-py::handle g_tool_call_delta_cls;
 
 std::int64_t TokenCount(py::handle n) {
   if (!n) return 1;  // the default
@@ -56,17 +55,14 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
     }
     for (std::size_t i = 0; i < out.ncalls; ++i) {
       const CallFragment& f = out.calls[i];
-      py::object frag;
-      try {
-        frag = g_tool_call_delta_cls(f.index, f.first ? py::object(py::str(f.id)) : py::none(),
-                                     f.first ? py::object(py::str(f.name)) : py::none(),
-                                     py::str(f.arguments));
-      } catch (...) {
+      PyObject* frag = NewCallDelta(f.index, f.first ? &f.id : nullptr,
+                                    f.first ? &f.name : nullptr, f.arguments);
+      if (frag == nullptr) {
         Py_DECREF(forced);
         Py_DECREF(calls);
-        throw;
+        throw py::error_already_set();
       }
-      PyTuple_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag.release().ptr());
+      PyTuple_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag);
     }
   }
   PyObject* reasoning = PyUnicode_DecodeUTF8(out.reasoning.data(),
@@ -459,11 +455,8 @@ PyType_Spec kParserSpec = {
 void RegisterStreamParser(py::module_& m) {
   m.def(
       "set_types",
-      [](py::handle forced_close, py::handle tool_call_delta) {
-        g_forced_close_cls = forced_close.inc_ref();
-        g_tool_call_delta_cls = tool_call_delta.inc_ref();
-      },
-      py::arg("forced_close"), py::arg("tool_call_delta"),
+      [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
+      py::arg("forced_close"),
       "Internal: hand over the Python value classes (called once).");
   PyObject* type = PyType_FromSpec(&kParserSpec);
   if (type == nullptr) throw py::error_already_set();

@@ -101,6 +101,115 @@ PyType_Spec kDeltaSpec = {
     kDeltaSlots,
 };
 
+// ---------------------------------------------------------------------------- ToolCallDelta
+// One streamed fragment of a call: (index: int, id: str|None, name: str|None, arguments: str).
+// Also native for speed (a frozen dataclass costs ~1 us to build); immutable and not GC-tracked
+// for the same reason as Delta.
+struct CallDeltaObject {
+  PyObject_HEAD
+  PyObject* index;
+  PyObject* id;
+  PyObject* name;
+  PyObject* arguments;
+};
+
+PyTypeObject* g_call_delta_type = nullptr;
+
+void CallDeltaDealloc(PyObject* self) {
+  auto* c = reinterpret_cast<CallDeltaObject*>(self);
+  PyTypeObject* tp = Py_TYPE(self);
+  Py_XDECREF(c->index);
+  Py_XDECREF(c->id);
+  Py_XDECREF(c->name);
+  Py_XDECREF(c->arguments);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+PyObject* CallDeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"index", "id", "name", "arguments", nullptr};
+  PyObject* index = nullptr;
+  PyObject* id = Py_None;
+  PyObject* name = Py_None;
+  PyObject* arguments = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|OOU:ToolCallDelta",
+                                   const_cast<char**>(kwlist), &PyLong_Type, &index, &id, &name,
+                                   &arguments)) {
+    return nullptr;
+  }
+  if ((id != Py_None && !PyUnicode_Check(id)) || (name != Py_None && !PyUnicode_Check(name))) {
+    PyErr_SetString(PyExc_TypeError, "ToolCallDelta id and name must be str or None");
+    return nullptr;
+  }
+  auto* c = reinterpret_cast<CallDeltaObject*>(type->tp_alloc(type, 0));
+  if (c == nullptr) return nullptr;
+  c->index = Py_NewRef(index);
+  c->id = Py_NewRef(id);
+  c->name = Py_NewRef(name);
+  c->arguments = arguments ? Py_NewRef(arguments) : PyUnicode_New(0, 0);
+  return reinterpret_cast<PyObject*>(c);
+}
+
+// Equal to any object with equal index/id/name/arguments (e.g. the reference's dataclass).
+PyObject* CallDeltaRichCompare(PyObject* a, PyObject* b, int op) {
+  if (op != Py_EQ && op != Py_NE) Py_RETURN_NOTIMPLEMENTED;
+  static const char* fields[] = {"index", "id", "name", "arguments"};
+  for (const char* f : fields) {
+    PyObject* x = PyObject_GetAttrString(a, f);
+    if (x == nullptr) {
+      PyErr_Clear();
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject* y = PyObject_GetAttrString(b, f);
+    if (y == nullptr) {
+      PyErr_Clear();
+      Py_DECREF(x);
+      Py_RETURN_NOTIMPLEMENTED;
+    }
+    const int eq = PyObject_RichCompareBool(x, y, Py_EQ);
+    Py_DECREF(x);
+    Py_DECREF(y);
+    if (eq < 0) return nullptr;
+    if (eq == 0) return PyBool_FromLong(op == Py_NE);
+  }
+  return PyBool_FromLong(op == Py_EQ);
+}
+
+PyObject* CallDeltaRepr(PyObject* self) {
+  auto* c = reinterpret_cast<CallDeltaObject*>(self);
+  return PyUnicode_FromFormat("ToolCallDelta(index=%R, id=%R, name=%R, arguments=%R)", c->index,
+                              c->id, c->name, c->arguments);
+}
+
+PyMemberDef kCallDeltaMembers[] = {
+    {"index", T_OBJECT_EX, offsetof(CallDeltaObject, index), READONLY, "call index"},
+    {"id", T_OBJECT_EX, offsetof(CallDeltaObject, id), READONLY, "call id (first fragment)"},
+    {"name", T_OBJECT_EX, offsetof(CallDeltaObject, name), READONLY, "name (first fragment)"},
+    {"arguments", T_OBJECT_EX, offsetof(CallDeltaObject, arguments), READONLY,
+     "argument text fragment"},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot kCallDeltaSlots[] = {
+    {Py_tp_doc, const_cast<char*>("One streamed fragment of a tool call (OpenAI "
+                                  "delta.tool_calls[i]): index, id, name, arguments.")},
+    {Py_tp_new, reinterpret_cast<void*>(CallDeltaNew)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(CallDeltaDealloc)},
+    {Py_tp_members, kCallDeltaMembers},
+    {Py_tp_richcompare, reinterpret_cast<void*>(CallDeltaRichCompare)},
+    {Py_tp_repr, reinterpret_cast<void*>(CallDeltaRepr)},
+    {Py_tp_hash, reinterpret_cast<void*>(PyObject_HashNotImplemented)},
+    {0, nullptr},
+};
+
+PyType_Spec kCallDeltaSpec = {
+    "hermes_stream._core.ToolCallDelta",
+    sizeof(CallDeltaObject),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    kCallDeltaSlots,
+};
+
 }  // namespace
 
 void RegisterDelta(pybind11::module_& m) {
@@ -108,6 +217,29 @@ void RegisterDelta(pybind11::module_& m) {
   if (type == nullptr) throw pybind11::error_already_set();
   g_delta_type = reinterpret_cast<PyTypeObject*>(type);
   m.add_object("Delta", pybind11::reinterpret_steal<pybind11::object>(Py_NewRef(type)));
+  PyObject* calls = PyType_FromSpec(&kCallDeltaSpec);
+  if (calls == nullptr) throw pybind11::error_already_set();
+  g_call_delta_type = reinterpret_cast<PyTypeObject*>(calls);
+  m.add_object("ToolCallDelta", pybind11::reinterpret_steal<pybind11::object>(Py_NewRef(calls)));
+}
+
+PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::string* name,
+                       const std::string& arguments) {
+  auto* c = PyObject_New(CallDeltaObject, g_call_delta_type);
+  if (c == nullptr) return nullptr;
+  c->index = PyLong_FromLongLong(index);
+  c->id = id ? PyUnicode_DecodeUTF8(id->data(), static_cast<Py_ssize_t>(id->size()), nullptr)
+             : Py_NewRef(Py_None);
+  c->name = name ? PyUnicode_DecodeUTF8(name->data(), static_cast<Py_ssize_t>(name->size()),
+                                        nullptr)
+                 : Py_NewRef(Py_None);
+  c->arguments = PyUnicode_DecodeUTF8(arguments.data(),
+                                      static_cast<Py_ssize_t>(arguments.size()), nullptr);
+  if (c->index == nullptr || c->id == nullptr || c->name == nullptr || c->arguments == nullptr) {
+    Py_DECREF(c);
+    return nullptr;
+  }
+  return reinterpret_cast<PyObject*>(c);
 }
 
 PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyObject* forced) {

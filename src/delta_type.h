@@ -5,6 +5,9 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <string>
+
 namespace hermes_stream::py_glue {
 
 /// Adds `Delta` to the module.
@@ -13,6 +16,10 @@ void RegisterDelta(pybind11::module_& m);
 /// New Delta; steals the references (`calls` is a non-empty tuple or NULL; the others non-null).
 /// Returns NULL with a Python error set on failure.
 PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyObject* forced);
+
+/// New ToolCallDelta (`id`/`name` null -> None). Returns NULL with a Python error set on failure.
+PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::string* name,
+                       const std::string& arguments);
 
 }  // namespace hermes_stream::py_glue
 

@@ -24,7 +24,9 @@ from . import _types
 from ._parser import StreamParser, parse
 from ._schema import ToolSet
 from ._vocab import Vocab
-from ._types import ForcedClose, Message, Segment, ToolCall, ToolCallDelta
+from ._types import ForcedClose, Message, Segment, ToolCall
+
+ToolCallDelta = _core.ToolCallDelta
 
 Delta = _core.Delta
 Delta.to_openai = _types.delta_to_openai  # type: ignore[attr-defined]

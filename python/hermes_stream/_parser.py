@@ -12,9 +12,9 @@ from . import _core
 from ._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, DEFAULT_MAX_JSON_DEPTH, validate_options
 from ._schema import ToolSet
 from ._tool_calls import finalize
-from ._types import ForcedClose, Message, Segment, ToolCallDelta
+from ._types import ForcedClose, Message, Segment
 
-_core.set_types(ForcedClose, ToolCallDelta)
+_core.set_types(ForcedClose)
 
 
 class StreamParser(_core.StreamParser):
