@@ -188,6 +188,7 @@ py::list Calls(const StreamParser& p) {
 struct ParserObject {
   PyObject_HEAD
   StreamParser* parser;
+  std::uint64_t batch_epoch;  // feed_many() call that last took this parser (duplicate check)
 };
 
 // Runs `f`, turning C++ exceptions into Python errors (same mapping as pybind11's defaults plus
@@ -212,7 +213,12 @@ PyObject* Guard(F&& f) noexcept {
   return nullptr;
 }
 
+PyTypeObject* g_parser_type = nullptr;
+
 StreamParser& Get(PyObject* self) {
+  if (g_parser_type != nullptr && !PyObject_TypeCheck(self, g_parser_type)) {
+    throw py::type_error("not a hermes_stream StreamParser");
+  }
   StreamParser* p = reinterpret_cast<ParserObject*>(self)->parser;
   if (p == nullptr) throw UsageError("StreamParser.__init__() was not called");
   return *p;
@@ -368,6 +374,7 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
       // Called with the GIL held (feed() never releases it).
       auto factory = py::reinterpret_borrow<py::object>(id_factory);
       o.id_factory = [factory](std::int64_t index) {
+        py::gil_scoped_acquire gil;  // feed_many() parses with the GIL released
         py::object id = factory(index);
         if (!PyUnicode_Check(id.ptr())) {
           throw py::type_error(std::string("id_factory must return a str, got ") +
@@ -393,7 +400,10 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 PyObject* ParserNew(PyTypeObject* type, PyObject*, PyObject*) {
   PyObject* self = type->tp_alloc(type, 0);
-  if (self != nullptr) reinterpret_cast<ParserObject*>(self)->parser = nullptr;
+  if (self != nullptr) {
+    reinterpret_cast<ParserObject*>(self)->parser = nullptr;
+    reinterpret_cast<ParserObject*>(self)->batch_epoch = 0;
+  }
   return self;
 }
 
@@ -450,6 +460,119 @@ PyType_Spec kParserSpec = {
     kParserSlots,
 };
 
+// One engine step for many streams: `streams` maps stream id -> StreamParser, `items` is a
+// sequence of (stream id, str | bytes | list[int]) pairs. Inputs are converted and checked with
+// the GIL held; the parsing itself runs with the GIL released (after conversion nothing touches
+// Python objects, except an id_factory, which re-acquires it); the Deltas are built afterwards.
+// `items` (a list or tuple, held by the caller for the whole call) keeps every payload alive; the
+// parsers are kept alive by the references taken here.
+std::uint64_t g_batch_epoch = 0;
+
+py::dict FeedMany(const py::dict& streams, const py::handle& items) {
+  struct Work {
+    ParserObject* obj;
+    std::string_view text;
+    std::vector<std::int64_t> ids;
+    bool tokens;
+    PyObject* sid;
+    const DeltaOut* out;
+  };
+  if (!PyList_Check(items.ptr()) && !PyTuple_Check(items.ptr())) {
+    throw py::type_error("feed_many() takes a list of (stream_id, delta) pairs");
+  }
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(items.ptr());
+  PyObject** entries = PySequence_Fast_ITEMS(items.ptr());
+  std::vector<Work> work;
+  work.reserve(static_cast<std::size_t>(n));
+  std::vector<py::object> keep;  // converted payloads (lone surrogates) owned here
+  struct Refs {  // strong references to the parsers for the whole call
+    std::vector<PyObject*> objs;
+    ~Refs() {
+      for (PyObject* o : objs) Py_DECREF(o);
+    }
+  } refs;
+  refs.objs.reserve(static_cast<std::size_t>(n));
+  const std::uint64_t epoch = ++g_batch_epoch;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* pair = entries[i];
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+      throw py::type_error("feed_many() items must be (stream_id, delta) tuples");
+    }
+    PyObject* sid = PyTuple_GET_ITEM(pair, 0);
+    PyObject* payload = PyTuple_GET_ITEM(pair, 1);
+    PyObject* found = PyDict_GetItemWithError(streams.ptr(), sid);
+    if (found == nullptr) {
+      if (PyErr_Occurred()) throw py::error_already_set();
+      throw py::key_error("unknown stream id " + py::repr(sid).cast<std::string>() +
+                          "; add() it first");
+    }
+    StreamParser& p = Get(found);
+    auto* obj = reinterpret_cast<ParserObject*>(found);
+    if (obj->batch_epoch == epoch) {
+      throw py::value_error("stream id " + py::repr(sid).cast<std::string>() +
+                            " appears twice in one feed_many() call");
+    }
+    Work w{obj, {}, {}, false, sid, nullptr};
+    if (PyUnicode_Check(payload)) {
+      Py_ssize_t size = 0;
+      const char* data = PyUnicode_AsUTF8AndSize(payload, &size);
+      if (data == nullptr) {  // lone surrogates: as feed() does
+        PyErr_Clear();
+        py::object raw = py::reinterpret_steal<py::object>(
+            PyUnicode_AsEncodedString(payload, "utf-8", "surrogatepass"));
+        if (!raw) throw py::error_already_set();
+        data = PyBytes_AS_STRING(raw.ptr());
+        size = PyBytes_GET_SIZE(raw.ptr());
+        keep.push_back(std::move(raw));
+      }
+      w.text = std::string_view(data, static_cast<std::size_t>(size));
+    } else if (PyBytes_Check(payload)) {
+      w.text = std::string_view(PyBytes_AS_STRING(payload),
+                                static_cast<std::size_t>(PyBytes_GET_SIZE(payload)));
+    } else if (PyList_Check(payload) || PyTuple_Check(payload)) {
+      const auto& vocab = p.options().vocab;
+      if (!vocab) throw UsageError("token ids need a vocab: create the stream with vocab=...");
+      w.tokens = true;
+      const Py_ssize_t m = PySequence_Fast_GET_SIZE(payload);
+      PyObject** xs = PySequence_Fast_ITEMS(payload);
+      for (Py_ssize_t k = 0; k < m; ++k) {
+        if (PyBool_Check(xs[k]) || !PyLong_Check(xs[k])) {
+          throw py::type_error("token ids must be ints");
+        }
+        const long long id = PyLong_AsLongLong(xs[k]);
+        if (id == -1 && PyErr_Occurred()) throw py::error_already_set();
+        if (!vocab->Known(id)) throw py::value_error("unknown token id " + std::to_string(id));
+        w.ids.push_back(id);
+      }
+    } else {
+      throw py::type_error(std::string("feed_many() deltas must be str, bytes or a list of token "
+                                       "ids, got ") + Py_TYPE(payload)->tp_name);
+    }
+    if (p.finished()) {
+      throw UsageError("feed_many(): stream " + py::repr(sid).cast<std::string>() +
+                       " is finished");
+    }
+    obj->batch_epoch = epoch;
+    Py_INCREF(found);
+    refs.objs.push_back(found);
+    work.push_back(std::move(w));
+  }
+  {
+    py::gil_scoped_release release;
+    for (Work& w : work) {
+      StreamParser* p = w.obj->parser;
+      w.out = w.tokens ? &p->FeedTokens(w.ids.data(), w.ids.size()) : &p->Feed(w.text, 1);
+    }
+  }
+  py::dict out;
+  for (const Work& w : work) {
+    // Each parser's DeltaOut is valid until its next call: nothing has touched it since.
+    py::object d = ToDelta(*w.obj->parser, *w.out);
+    if (PyDict_SetItem(out.ptr(), w.sid, d.ptr()) != 0) throw py::error_already_set();
+  }
+  return out;
+}
+
 }  // namespace
 
 void RegisterStreamParser(py::module_& m) {
@@ -460,7 +583,10 @@ void RegisterStreamParser(py::module_& m) {
       "Internal: hand over the Python value classes (called once).");
   PyObject* type = PyType_FromSpec(&kParserSpec);
   if (type == nullptr) throw py::error_already_set();
+  g_parser_type = reinterpret_cast<PyTypeObject*>(type);
   m.add_object("StreamParser", py::reinterpret_steal<py::object>(type));
+  m.def("feed_many", &FeedMany, py::arg("streams"), py::arg("items"),
+        "Internal (BatchParser): feed many streams in one call, parsing with the GIL released.");
 }
 
 }  // namespace hermes_stream::py_glue

@@ -21,6 +21,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
     ) from exc
 
 from . import _types
+from ._batch import BatchParser
 from ._parser import StreamParser, parse
 from ._schema import ToolSet
 from ._vocab import Vocab
@@ -39,6 +40,7 @@ from . import reference  # noqa: E402  (after Delta is complete)
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchParser",
     "Delta",
     "ForcedClose",
     "Message",

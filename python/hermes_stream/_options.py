@@ -83,6 +83,16 @@ def validate_options(
     )
 
 
+def close_ids(opts: ParserOptions) -> list[int]:
+    """``budget_close_text`` as token ids of ``opts.vocab`` ([] without a vocab or a budget)."""
+    if opts.vocab is None or opts.reasoning_budget is None:
+        return []
+    try:
+        return opts.vocab.encode(opts.budget_close_text)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise ValueError(f"budget_close_text cannot be encoded with this vocab: {exc}") from None
+
+
 def check_n_tokens(n_tokens: object) -> int:
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, int):
         raise TypeError(f"n_tokens must be an int, got {type(n_tokens).__name__}")

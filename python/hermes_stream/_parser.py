@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import _core
-from ._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, DEFAULT_MAX_JSON_DEPTH, validate_options
+from ._options import (
+    DEFAULT_BUDGET,
+    DEFAULT_CLOSE_TEXT,
+    DEFAULT_MAX_JSON_DEPTH,
+    close_ids,
+    validate_options,
+)
 from ._schema import ToolSet
 from ._tool_calls import finalize
 from ._types import ForcedClose, Message, Segment
@@ -67,7 +73,7 @@ class StreamParser(_core.StreamParser):
             opts.id_factory,
             opts.max_json_depth,
             None if opts.vocab is None else opts.vocab._native_handle(),
-            [] if opts.vocab is None else opts.vocab.encode(opts.budget_close_text),
+            close_ids(opts),
         )
         self._opts = opts
 

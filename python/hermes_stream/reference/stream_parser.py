@@ -24,6 +24,7 @@ from .._options import (
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
     check_n_tokens,
+    close_ids,
     validate_options,
 )
 from .._tool_calls import CallRecord, build_tool_calls, new_call_id
@@ -73,8 +74,7 @@ class StreamParser:
             max_json_depth,
         )
         self._region = REASONING if start_in_reasoning else CONTENT
-        vocab = self._opts.vocab
-        self._close_ids: list[int] = [] if vocab is None else vocab.encode(budget_close_text)
+        self._close_ids = close_ids(self._opts)
         self._after_forced = False
         self._held = ""
         self._decoder = Utf8Decoder()

@@ -1,0 +1,110 @@
+"""BatchParser: one native call per engine step, identical to one StreamParser per stream."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import chunked, tool_streams
+
+import hermes_stream as hs
+from helpers import delta_data, message_data
+
+OPTS = {"reasoning_budget": 4, "id_factory": lambda i: f"call_{i}"}
+
+
+@given(st.lists(chunked(tool_streams()), min_size=1, max_size=6))
+def test_same_as_one_parser_per_stream(cases: list[tuple[str, list[str]]]) -> None:
+    batch = hs.BatchParser(**OPTS)
+    singles = {}
+    for sid in range(len(cases)):
+        batch.add(sid)
+        singles[sid] = hs.StreamParser(**OPTS)
+    steps = max(len(chunks) for _, chunks in cases)
+    for k in range(steps):
+        items = [(sid, chunks[k]) for sid, (_, chunks) in enumerate(cases) if k < len(chunks)]
+        got = batch.feed_many(items)
+        assert set(got) == {sid for sid, _ in items}
+        for sid, piece in items:
+            assert delta_data(got[sid]) == delta_data(singles[sid].feed(piece))
+    for sid in singles:
+        assert delta_data(batch.finish(sid)) == delta_data(singles[sid].finish())
+        assert message_data(batch.message(sid)) == message_data(singles[sid].message)
+
+
+def test_bytes_token_ids_and_overrides() -> None:
+    vocab = hs.Vocab.from_pieces([b"<think>", b"</think>", b"a", b"\xe2\x82", b"\xac"])
+    batch = hs.BatchParser(reasoning_budget=None)
+    batch.add("ids", vocab=vocab)
+    batch.add("bytes", start_in_reasoning=True)
+    out = batch.feed_many([("ids", [0, 2, 3]), ("bytes", b"x\xe2\x82")])
+    assert (out["ids"].reasoning, out["bytes"].reasoning) == ("a", "x")  # partial € held
+    out = batch.feed_many([("ids", (4, 1, 2)), ("bytes", b"\xac</think>y")])
+    assert (out["ids"].reasoning, out["ids"].content) == ("€", "a")
+    assert (out["bytes"].reasoning, out["bytes"].content) == ("€", "y")
+    assert batch.message("ids").reasoning_tokens == 4  # a, \xe2\x82, \xac and </think> itself
+    batch.drop("ids")
+    assert "ids" not in batch and len(batch) == 1
+
+
+def test_misuse_raises_clearly() -> None:
+    batch = hs.BatchParser()
+    batch.add("a")
+    with pytest.raises(ValueError, match="already exists"):
+        batch.add("a")
+    with pytest.raises(KeyError, match="unknown stream"):
+        batch.feed_many([("b", "x")])
+    with pytest.raises(ValueError, match="twice"):
+        batch.feed_many([("a", "x"), ("a", "y")])
+    with pytest.raises(TypeError):
+        batch.feed_many([("a", 5)])
+    with pytest.raises(TypeError):
+        batch.feed_many(["a"])
+    with pytest.raises(RuntimeError, match="vocab"):
+        batch.feed_many([("a", [1, 2])])
+    with pytest.raises(TypeError):
+        hs.BatchParser(reasoning_budget="x")
+    batch.finish("a")
+    with pytest.raises(RuntimeError, match="finished"):
+        batch.feed_many([("a", "late")])
+    with pytest.raises(KeyError):
+        batch.message("zzz")
+    assert batch.message("a").content == ""  # the failed calls consumed nothing
+
+
+def _worker(n: int, results: dict[int, Any], errors: list[BaseException]) -> None:
+    try:
+        batch = hs.BatchParser(reasoning_budget=None)
+        for sid in range(8):
+            batch.add(sid)
+        text = f"<think>thread {n} thinks</think>answer {n} " * 50
+        for k in range(0, len(text), 7):
+            batch.feed_many([(sid, text[k : k + 7]) for sid in range(8)])
+        single = hs.StreamParser(reasoning_budget=None)
+        for k in range(0, len(text), 7):
+            single.feed(text[k : k + 7])
+        single.finish()
+        for sid in range(8):
+            batch.finish(sid)
+            assert message_data(batch.message(sid)) == message_data(single.message)
+        results[n] = True
+    except BaseException as exc:  # reported by the main thread
+        errors.append(exc)
+
+
+def test_concurrent_parsers_on_threads() -> None:
+    """Separate parsers on separate threads, parsing with the GIL released; the join timeout
+    is the deadlock detector."""
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_worker, args=(n, results, errors)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+        assert not t.is_alive(), "a thread did not finish: deadlock?"
+    assert not errors, errors
+    assert sorted(results) == [0, 1, 2, 3]
