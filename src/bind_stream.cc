@@ -323,14 +323,6 @@ PyObject* PyCalls(PyObject* self, PyObject*) {
   return Guard([&] { return py::object(Calls(Get(self))); });
 }
 
-PyObject* PyJoined(PyObject* self, PyObject* reasoning) {
-  return Guard([&] {
-    const bool r = PyObject_IsTrue(reasoning) == 1;
-    return py::object(py::str(
-        Get(self).JoinedText(r ? SegmentKind::kReasoning : SegmentKind::kContent)));
-  });
-}
-
 template <class T, T (StreamParser::*Getter)() const>
 PyObject* GetAttr(PyObject* self, void*) {
   return Guard([&] { return py::object(py::cast((Get(self).*Getter)())); });
@@ -427,7 +419,6 @@ PyMethodDef kParserMethods[] = {
      METH_FASTCALL | METH_KEYWORDS, "Internal: feed everything and finish, building no Delta."},
     {"_segments", PySegments, METH_NOARGS, "Internal: [(kind, text)]"},
     {"_calls", PyCalls, METH_NOARGS, "Internal: [(index, id, name, arguments, error, raw, complete)]"},
-    {"_joined", PyJoined, METH_O, "Internal: joined reasoning (True) or content (False) text"},
     {nullptr, nullptr, 0, nullptr},
 };
 
