@@ -23,6 +23,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
 from . import _types
 from ._batch import BatchParser
 from ._parser import StreamParser, parse
+from ._render import TemplateError, apply_chat_template, render
 from ._schema import ToolSet
 from ._vocab import Vocab
 from ._types import ForcedClose, Message, Segment, ToolCall
@@ -46,11 +47,14 @@ __all__ = [
     "Message",
     "Segment",
     "StreamParser",
+    "TemplateError",
     "ToolCall",
     "ToolCallDelta",
     "ToolSet",
     "Vocab",
     "__version__",
+    "apply_chat_template",
     "parse",
     "reference",
+    "render",
 ]

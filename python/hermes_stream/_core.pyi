@@ -64,3 +64,19 @@ class StreamParser:
     def _segments(self) -> list[tuple[str, str]]: ...
 
 def feed_many(streams: dict[Any, StreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
+
+def render_chat(
+    messages: Any,
+    tools: Any,
+    llama3: object,
+    bos_token: str | None,
+    thinking: object,
+    keep_cots: object,
+    add_generation_prompt: object,
+    append_thinking_to_system: object,
+    /,
+) -> str | None:
+    """Render a Hermes 4 chat natively (flags by truthiness); None when the input needs the
+    Python path (hermes_stream.reference.render)."""
+    ...
+def set_template_error(cls: type[ValueError]) -> None: ...

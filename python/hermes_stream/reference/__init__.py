@@ -8,6 +8,7 @@ from __future__ import annotations
 from .._schema import ToolSet
 from .._vocab import Vocab
 from .._types import Delta, ForcedClose, Message, Segment, ToolCall, ToolCallDelta
+from .render import render
 from .stream_parser import StreamParser, parse
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "ToolSet",
     "Vocab",
     "parse",
+    "render",
 ]
