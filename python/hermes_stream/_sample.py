@@ -16,6 +16,18 @@ SAMPLE_OUTPUT = (
     "</tool_call>"
 )
 
+SAMPLE_TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "Current weather for a city.",
+        "parameters": {"type": "object", "properties": {
+            "city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"]}}},
+]
+
+SAMPLE_CONVERSATION = [
+    {"role": "user", "content": 'How many r\'s are in "strawberry"? And what is the weather in Paris?'},
+]
+
 _PIECE = re.compile(r"\s*\S{1,6}|\s+")
 
 

@@ -1,7 +1,9 @@
 """Command line (``hermes-stream`` / ``python -m hermes_stream``).
 
-    demo     stream a built-in Hermes 4 output through the parser, live
+    demo     render a prompt for a built-in conversation, then stream a built-in Hermes 4
+             output through the parser, live
     parse    a file or stdin -> the message as JSON, or --stream JSON lines of deltas
+    render   messages JSON (a list, or {"messages": [...], "tools": [...]}) -> the prompt
     bench    a quick ratio table against the Python baselines
 
 Exit codes: 0 ok, 1 bad input (missing file, invalid JSON, unknown model or token id), 2 usage.
@@ -11,19 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
 from typing import Any, Sequence, TextIO
 
 from ._parser import StreamParser
-from ._sample import SAMPLE_OUTPUT, sample_pieces
+from ._render import render
+from ._sample import SAMPLE_CONVERSATION, SAMPLE_OUTPUT, SAMPLE_TOOLS, sample_pieces
 from ._vocab import Vocab
 
 
 def run_demo(out: TextIO, delay: float = 0.0, reasoning_budget: int | None = None) -> int:
     """Feed the sample one piece at a time, printing reasoning and answer as they arrive."""
-    parser = StreamParser(reasoning_budget=reasoning_budget)
+    prompt = render(SAMPLE_CONVERSATION, model="hermes-4-14b", tools=SAMPLE_TOOLS, thinking=True,
+                    add_generation_prompt=True)
+    out.write(f"[prompt: {len(prompt)} chars, rendered natively for hermes-4-14b]\n")
+    out.write(prompt[-160:].join(["...", ""]) + "\n")
+    parser = StreamParser(reasoning_budget=reasoning_budget, tools=SAMPLE_TOOLS)
     region = ""
     pieces = sample_pieces(SAMPLE_OUTPUT)
     deltas = [parser.feed(piece) for piece in pieces]
@@ -130,6 +138,27 @@ def run_parse(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def run_render(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        data = json.loads(_read(args.file))
+    except ValueError as exc:
+        raise InputError(f"messages must be JSON: {exc}") from None
+    tools = None
+    if isinstance(data, dict):
+        tools = data.get("tools")
+        data = data.get("messages")
+    if not isinstance(data, list):
+        raise InputError('expected a JSON list of messages, or {"messages": [...], "tools": [...]}')
+    try:
+        prompt = render(data, model=args.model, tools=tools, thinking=args.thinking,
+                        keep_cots=args.keep_cots, add_generation_prompt=args.add_generation_prompt,
+                        bos_token=args.bos_token)
+    except (ValueError, TypeError) as exc:  # TemplateError is a ValueError
+        raise InputError(str(exc)) from None
+    out.write(prompt)
+    return 0
+
+
 def run_bench(out: TextIO, n_tokens: int) -> int:
     """Native vs the reference and ``re`` re-run, on a generated stream, one delta per token."""
     import re
@@ -185,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse.add_argument("--chunk", type=int, default=1 << 20, help="bytes per delta for text input")
     parse.add_argument("--tokenizer", help="tokenizer.json: the input is a JSON list of token ids")
     parse.add_argument("--budget", type=int, default=None, help="reasoning budget (default none)")
+    rend = sub.add_parser("render", help="render messages JSON (file or -) to a prompt")
+    rend.add_argument("file", help="path, or - for stdin")
+    rend.add_argument("--model", default="hermes-4-14b")
+    rend.add_argument("--thinking", action="store_true")
+    rend.add_argument("--keep-cots", action="store_true")
+    rend.add_argument("--add-generation-prompt", action="store_true")
+    rend.add_argument("--bos-token", default=None)
     bench = sub.add_parser("bench", help="a quick ratio table against the Python baselines")
     bench.add_argument("--tokens", type=int, default=20_000)
     args = ap.parse_args(argv)
@@ -193,9 +229,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.chunk < 1:
                 ap.error("--chunk must be >= 1")
             return run_parse(args, sys.stdout)
+        if args.command == "render":
+            return run_render(args, sys.stdout)
         if args.command == "bench":
             return run_bench(sys.stdout, args.tokens)
         return run_demo(sys.stdout, getattr(args, "delay", 0.0), getattr(args, "budget", None))
     except InputError as exc:
         print(f"hermes-stream: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `hermes-stream demo | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter shutdown quiet
+        return 0

@@ -91,3 +91,27 @@ def test_console_entry_point_runs() -> None:
                           capture_output=True, check=False, timeout=60)
     assert done.returncode == 0
     assert json.loads(done.stdout)["content"] == "Hi "
+
+
+def test_render_command(tmp_path: Path, capsys: Any) -> None:
+    msgs = [{"role": "user", "content": "hi"}]
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps({"messages": msgs, "tools": None}))
+    code, out, _ = _run(["render", str(f), "--model", "hermes-4-70b", "--add-generation-prompt"],
+                        capsys)
+    assert code == 0
+    assert out == hs.render(msgs, model="hermes-4-70b", add_generation_prompt=True)
+    f.write_text("{not json")
+    assert _run(["render", str(f)], capsys)[0] == 1
+    f.write_text(json.dumps(msgs))
+    code, _, err = _run(["render", str(f), "--model", "hermes-9"], capsys)
+    assert code == 1 and "unknown model" in err
+    f.write_text(json.dumps([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]))
+    code, _, err = _run(["render", str(f), "--thinking"], capsys)
+    assert code == 1 and "</think>" in err  # the template's own error, as TemplateError
+
+
+def test_demo_renders_a_prompt_first(capsys: Any) -> None:
+    code, out, _ = _run(["demo"], capsys)
+    assert code == 0
+    assert out.index("[prompt:") < out.index("[reasoning]") < out.index("[tool_call 0")
