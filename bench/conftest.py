@@ -23,7 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules, what
 
 import floor_build  # noqa: E402
 import machine  # noqa: E402
-from harness import BULK_BYTES, RERUN_EVERY, RERUN_SIZE, RESULTS, SIZES, SMOKE  # noqa: E402
+from harness import (  # noqa: E402
+    BULK_BYTES,
+    PEER_PROBLEMS,
+    RERUN_EVERY,
+    RERUN_SIZE,
+    RESULTS,
+    SIZES,
+    SMOKE,
+)
 
 
 # ----------------------------------------------------------------------------- the floor
@@ -67,9 +75,13 @@ def pytest_benchmark_update_machine_info(
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    tr = terminalreporter
+    if PEER_PROBLEMS:
+        tr.section("optional peers whose output was wrong (xfailed, not timed)")
+        for key, problems in sorted(PEER_PROBLEMS.items()):
+            tr.write_line(f"{key}: " + "; ".join(problems))
     if not RESULTS:
         return
-    tr = terminalreporter
     tr.section("hermes_stream: cost per unit (min and median over rounds)")
     tr.write_line(
         f"{'benchmark':<34} {'unit':<7} {'units':>9} {'rounds':>6} "

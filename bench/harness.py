@@ -27,6 +27,7 @@ _ROUNDS = {
     "rerun_full": (2, 0),  # re-run after every delta (7.5K stream only: the method check)
     "bulk": (5, 1),
     "bulk_slow": (3, 0),  # reference parse() of 10 MB: ~1 s per round
+    "peer": (3, 1),  # optional vLLM / SGLang parsers (test_peers.py): up to seconds per round
 }
 
 
@@ -60,6 +61,8 @@ def bulk(charset: str = "mixed") -> tuple[str, str, str]:
 # ----------------------------------------------------------------------------- measuring
 #: key -> per-unit results of this session, for the terminal summary.
 RESULTS: dict[str, dict[str, Any]] = {}
+#: optional peer key -> what its output got wrong (test_peers.py: such peers are not timed).
+PEER_PROBLEMS: dict[str, list[str]] = {}
 
 
 def measure(

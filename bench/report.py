@@ -37,8 +37,13 @@ STREAM_ROWS = [
     ("native, keep_message=False", "native_nokeep", "constant memory"),
     ("reference (pure Python)", "reference", ""),
     ("`re` over the whole text once", "re_whole", "not streaming; amortised per delta"),
-    ("SGLang deepseek-r1 parser", "sglang_deepseek_r1", "optional peer"),
-    ("vLLM deepseek_r1 parser", "vllm_deepseek_r1", "optional peer"),
+    ("vLLM 0.33 `deepseek_r1` (`Parser.parse_delta`)", "peer_vllm_deepseek_r1", "optional peer"),
+    ("vLLM 0.33 `qwen3`", "peer_vllm_qwen3", "optional peer"),
+    ("vLLM 0.33 `qwen3` + `hermes`", "peer_vllm_qwen3+hermes", "optional peer"),
+    ("SGLang 0.5.23 `deepseek-r1` (`parse_stream_chunk`)", "peer_sglang_deepseek_r1",
+     "optional peer"),
+    ("SGLang 0.5.23 `qwen3`", "peer_sglang_qwen3", "optional peer"),
+    ("SGLang 0.5.23 `qwen3` + `hermes`", "peer_sglang_qwen3+hermes", "optional peer"),
 ]
 
 
@@ -165,9 +170,9 @@ def build_report(r: Results) -> tuple[str, list[str]]:
     w("| --- | " + " | ".join("---:" for _ in sizes) + " | --- |")
     for label, prefix, note in STREAM_ROWS:
         if not any(f"{prefix}@{n}" in r.by_key for n in sizes):
-            if prefix.startswith(("sglang", "vllm")):
+            if prefix.startswith("peer_"):
                 dashes = " | ".join("—" for _ in sizes)
-                w(f"| {label} | {dashes} | not installed: skipped |")
+                w(f"| {label} | {dashes} | not run (bench/peers/install.sh) |")
             continue
         w(f"| {label} | " + " | ".join(_cell(r, f"{prefix}@{n}") for n in sizes) + f" | {note} |")
     deltas = [r.extra(f"native@{n}").get("n_units") for n in sizes]

@@ -1,0 +1,236 @@
+"""vLLM plugins (hermes_stream.integrations.vllm) against the real installed vLLM.
+
+Driven through vLLM's own serving path: ``ParserManager.get_parser`` composes the registered
+parsers into the per-request ``Parser`` and ``parse_delta`` / ``ChatStreamProcessor.step`` is called
+once per delta, as vLLM's OpenAI server does. The streamed reasoning, content and tool calls must
+equal ``hs.StreamParser``'s for the same deltas. Skipped (with the reason) where vLLM is absent:
+install it with ``bench/peers/install.sh`` (``.ci/peers`` does).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from typing import Any
+
+import pytest
+
+from peer_cases import CHUNKINGS, OUTPUTS, PROMPT, TOOLS, Streamed, expected, qwen3_tokenizer
+
+pytest.importorskip("vllm", reason="optional peer vllm not installed (bench/peers/install.sh)",
+                    exc_type=ImportError)
+pytest.importorskip("transformers", reason="needs transformers for the Qwen3 tokenizer")
+with warnings.catch_warnings():  # vLLM's imports warn (torch / pydantic deprecations)
+    warnings.simplefilter("ignore")
+    try:
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+        from vllm.entrypoints.openai.chat_completion.stream_processor import ChatStreamProcessor
+        from vllm.parser.parser_manager import ParserManager
+        from vllm.reasoning import ReasoningParserManager
+        from vllm.tool_parsers import ToolParserManager
+
+        from hermes_stream.integrations import vllm as hv
+    except ImportError as exc:  # vllm --no-deps without the light packages its parsers import
+        pytest.skip(f"vllm is installed but its parser modules do not import ({exc}); "
+                    "run bench/peers/install.sh", allow_module_level=True)
+
+import hermes_stream as hs
+
+pytestmark = pytest.mark.filterwarnings("ignore")  # warnings raised inside vLLM
+
+
+@pytest.fixture(scope="module")
+def tok() -> Any:
+    return qwen3_tokenizer()
+
+
+def _request(tools: Any = TOOLS) -> Any:
+    return ChatCompletionRequest(model="hermes", messages=[{"role": "user", "content": "hi"}],
+                                 tools=tools)
+
+
+def _parser(tok: Any, request: Any, reasoning: str | None = hv.NAME,
+            tool: str | None = hv.NAME) -> Any:
+    cls = ParserManager.get_parser(tool_parser_name=tool, reasoning_parser_name=reasoning,
+                                   enable_auto_tools=tool is not None, model_name="hermes")
+    return cls(tok, request.tools, chat_template_kwargs={}, model_config=None)
+
+
+def _collect(out: Streamed, msg: Any) -> None:
+    if msg is None:
+        out.add(None, None, [])
+        return
+    calls = []
+    for tc in msg.tool_calls or ():
+        fn = tc.function
+        calls.append((tc.index, fn.name if fn else None, fn.arguments if fn else None,
+                      tc.id is not None))
+    out.add(msg.reasoning, msg.content, calls)
+
+
+def _stream(tok: Any, chunks: list[tuple[str, list[int]]], reasoning: str | None = hv.NAME,
+            tool: str | None = hv.NAME, tools: Any = TOOLS) -> list[Streamed]:
+    request = _request(tools)
+    parser = _parser(tok, request, reasoning, tool)
+    prompt = tok.encode(PROMPT, add_special_tokens=False)
+    per_delta = []
+    for k, (text, ids) in enumerate(chunks):
+        s = Streamed()
+        _collect(s, parser.parse_delta(text, ids, request, prompt, finished=k == len(chunks) - 1))
+        per_delta.append(s)
+    return per_delta
+
+
+def _joined(per_delta: list[Streamed]) -> Streamed:
+    out = Streamed()
+    for s in per_delta:
+        out.deltas.extend(s.deltas)
+    return out
+
+
+def test_registered_under_hermes_stream() -> None:
+    assert ReasoningParserManager.get_reasoning_parser("hermes_stream") is hv.HermesStreamReasoningParser
+    assert ToolParserManager.get_tool_parser("hermes_stream") is hv.HermesStreamToolParser
+    # The --*-parser-plugin flags take the module name (vLLM's import_plugin).
+    ReasoningParserManager.import_reasoning_parser("hermes_stream.integrations.vllm")
+    ToolParserManager.import_tool_parser("hermes_stream.integrations.vllm")
+
+
+@pytest.mark.parametrize("chunking", sorted(CHUNKINGS))
+@pytest.mark.parametrize("case", sorted(OUTPUTS))
+def test_stream_equals_stream_parser(tok: Any, case: str, chunking: str) -> None:
+    """Both plugins through Parser.parse_delta: the same deltas as hs.StreamParser, delta by delta."""
+    chunks = CHUNKINGS[chunking](tok, OUTPUTS[case])
+    want = expected(chunks)
+    got = _stream(tok, chunks)
+    assert len(got) == len(chunks)
+    got_flat = [d for s in got for d in s.deltas]
+    assert got_flat == want.deltas
+    assert _joined(got).calls == want.calls
+
+
+@pytest.mark.parametrize("case", sorted(OUTPUTS))
+def test_tool_parser_alone_equals_stream_parser(tok: Any, case: str) -> None:
+    """--tool-call-parser hermes_stream without a reasoning parser: it splits reasoning too."""
+    chunks = CHUNKINGS["tokens"](tok, OUTPUTS[case])
+    got = [d for s in _stream(tok, chunks, reasoning=None) for d in s.deltas]
+    assert got == expected(chunks).deltas
+
+
+@pytest.mark.parametrize("case", sorted(OUTPUTS))
+def test_reasoning_parser_alone(tok: Any, case: str) -> None:
+    """--reasoning-parser hermes_stream without a tool parser: the reasoning of the first think
+    block, the rest as raw content (tool-call markup kept, as vLLM expects without a tool parser)."""
+    text = OUTPUTS[case]
+    chunks = CHUNKINGS["tokens"](tok, text)
+    got = _joined(_stream(tok, chunks, tool=None))
+    segs = hs.parse(text, reasoning_budget=None).segments
+    first_close = next((i for i, s in enumerate(segs) if s.kind == "tag" and s.text == "</think>"),
+                       None)
+    if segs and (segs[0].kind, segs[0].text) != ("tag", "<think>"):  # answer first: all content
+        first_close = -1
+    if first_close is None:  # never closed: all reasoning
+        assert (got.reasoning, got.content) == (hs.parse(text, reasoning_budget=None).reasoning, "")
+    else:
+        before = segs[: first_close + 1]
+        assert got.reasoning == "".join(s.text for s in before if s.kind == "reasoning")
+        assert got.content == "".join(s.text for s in segs[first_close + 1:])
+    assert got.calls == []
+
+
+@pytest.mark.parametrize("case", sorted(OUTPUTS))
+def test_non_streaming_parse(tok: Any, case: str) -> None:
+    text = OUTPUTS[case]
+    request = _request()
+    reasoning, content, calls = _parser(tok, request).parse(text, request, enable_auto_tools=True)
+    msg = hs.parse(text, tools=TOOLS, reasoning_budget=None)
+    assert (reasoning or "") == msg.reasoning
+    ok = [c for c in msg.tool_calls if c.error is None]
+    assert [(c.name, c.arguments) for c in calls or []] == [(c.name, c.arguments) for c in ok]
+    if ok:
+        assert (content or "").strip() == msg.content.strip()
+    else:
+        assert (content or "") == msg.content
+
+
+def test_chat_stream_processor(tok: Any) -> None:
+    """The exact per-chunk entry of vLLM's OpenAI server (ChatStreamProcessor.step)."""
+    request = _request()
+    cls = ParserManager.get_parser(tool_parser_name=hv.NAME, reasoning_parser_name=hv.NAME,
+                                   enable_auto_tools=True)
+    proc = ChatStreamProcessor(request, cls(tok, request.tools), enable_auto_tools=True,
+                               parser_cls=cls)
+    chunks = CHUNKINGS["tokens"](tok, OUTPUTS["think_two_calls"])
+    prompt = tok.encode(PROMPT, add_special_tokens=False)
+    got = Streamed()
+    finish = None
+    for k, (text, ids) in enumerate(chunks):
+        step = proc.step(text, ids, "stop" if k == len(chunks) - 1 else None, prompt)
+        _collect(got, step.delta)
+        finish = step.finish_reason
+    want = expected(chunks)
+    assert got.deltas == want.deltas
+    assert finish == "tool_calls"
+    assert [n for n, _ in got.calls] == ["get_weather", "get_weather"]
+
+
+def test_only_the_delta_is_read(tok: Any) -> None:
+    """O(delta): the plugins never touch previous/current text or ids (objects that would raise
+    on any use are passed)."""
+
+    class Poison:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"accumulated argument used: .{name}")
+
+        def __len__(self) -> int:
+            raise AssertionError("accumulated argument used: len()")
+
+        def __iter__(self) -> Any:
+            raise AssertionError("accumulated argument used: iteration")
+
+    request = _request()
+    rp = hv.HermesStreamReasoningParser(tok)
+    tp = hv.HermesStreamToolParser(tok, request.tools)
+    x = Poison()
+    chunks = CHUNKINGS["tokens"](tok, OUTPUTS["think_two_calls"])
+    out = Streamed()
+    for text, ids in chunks:
+        if not rp.has_engine_confirmed_reasoning_end():
+            m = rp.extract_reasoning_streaming(x, x, text, x, x, ids)
+            if rp.has_engine_confirmed_reasoning_end():
+                content = m.content if m else None
+                _collect(out, m.model_copy(update={"content": None}) if m else None)
+                _collect(out, tp.extract_tool_calls_streaming(x, x, content or "", x, x, ids, request))
+                continue
+            _collect(out, m)
+        else:
+            _collect(out, tp.extract_tool_calls_streaming(x, x, text, x, x, ids, request))
+    _collect(out, tp.finish_streaming())
+    want = expected(chunks)
+    assert (out.reasoning, out.content, out.calls) == (want.reasoning, want.content, want.calls)
+
+
+def test_reasoning_end_by_token_id(tok: Any) -> None:
+    rp = hv.HermesStreamReasoningParser(tok)
+    think, end = tok.convert_tokens_to_ids(["<think>", "</think>"])
+    # Hermes 4's thinking system prompt contains "<think> </think>": an earlier turn, not an end.
+    sys_prompt = tok.encode("<|im_start|>system\nUse <think> </think> tags.<|im_end|>\n"
+                            "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+    assert end in sys_prompt and not rp.is_reasoning_end(sys_prompt)
+    assert rp.is_reasoning_end(sys_prompt + [think, 100, end, 200])
+    assert not rp.is_reasoning_end(sys_prompt + [think, 100])
+    assert rp.is_reasoning_end_streaming([], [5, end]) and not rp.is_reasoning_end_streaming([], [5])
+    assert rp.extract_content_ids([think, 1, end, 2, 3]) == [2, 3]
+    assert rp.count_reasoning_tokens([think, 1, 2, end, 3]) == 2
+    # A prompt that opens <think> starts the parser in reasoning.
+    rp.adjust_initial_state_from_prompt(sys_prompt + [think])
+    m = rp.extract_reasoning_streaming("", "", "already thinking", [], [], [1])
+    assert m is not None and m.reasoning == "already thinking"
+
+
+def test_import_hermes_stream_does_not_import_engines() -> None:
+    code = ("import sys, hermes_stream, hermes_stream.integrations; "
+            "bad = [m for m in ('vllm', 'sglang') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
