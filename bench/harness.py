@@ -104,3 +104,20 @@ def measure(
         )
         RESULTS[key] = row
     return result
+
+
+# ----------------------------------------------------------------------------- timed bodies
+# The same loop for every contender, so the floor and the parsers pay the same interpreter cost.
+def feed_all(parser: Any, tokens: list[str]) -> Any:
+    """Feed every delta through a pre-bound ``feed``, then ``finish()``; returns the parser."""
+    feed = parser.feed
+    for piece in tokens:
+        feed(piece)
+    parser.finish()
+    return parser
+
+
+def call_all(feed: Any, tokens: list[str]) -> None:
+    """Call ``feed`` once per delta (the binding floor and its ladder)."""
+    for piece in tokens:
+        feed(piece)

@@ -11,25 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import RERUN_EVERY, RERUN_SIZE, SIZES, measure, stream
+from harness import RERUN_EVERY, RERUN_SIZE, SIZES, call_all, feed_all, measure, stream
 
 import baselines
 import hermes_stream as hs
 
 sizes = pytest.mark.parametrize("n", SIZES, ids=str)
-
-
-def _feed_all(parser: Any, tokens: list[str]) -> Any:
-    feed = parser.feed
-    for piece in tokens:
-        feed(piece)
-    parser.finish()
-    return parser
-
-
-def _call_all(feed: Any, tokens: list[str]) -> None:
-    for piece in tokens:
-        feed(piece)
 
 
 def _common(n: int) -> dict[str, Any]:
@@ -43,7 +30,7 @@ def test_floor(benchmark: Any, floor: Any, n: int) -> None:
     """Empty pybind11 method ``Floor.feed(text)`` once per delta: the cost of any binding."""
     s = stream(n)
     measure(
-        benchmark, _call_all, key=f"floor@{n}", group=f"stream-{n}", kind="fast",
+        benchmark, call_all, key=f"floor@{n}", group=f"stream-{n}", kind="fast",
         setup=lambda: ((floor.Floor().feed, s.fresh_tokens()), {}), **_common(n),
     )
 
@@ -69,7 +56,7 @@ def test_floor_ladder(benchmark: Any, floor: Any, n: int, variant: str) -> None:
     cls = Sub if subclass else floor.Floor
     s = stream(n)
     measure(
-        benchmark, _call_all, key=f"{variant}@{n}", group=f"stream-{n}", kind="fast",
+        benchmark, call_all, key=f"{variant}@{n}", group=f"stream-{n}", kind="fast",
         setup=lambda: ((getattr(cls(), method), s.fresh_tokens()), {}), **_common(n),
     )
 
@@ -81,7 +68,7 @@ def test_native(benchmark: Any, n: int, keep: bool) -> None:
     """``hs.StreamParser(reasoning_budget=None, keep_message=keep).feed`` per delta + finish()."""
     s = stream(n)
     p = measure(
-        benchmark, _feed_all, key=f"native{'' if keep else '_nokeep'}@{n}", group=f"stream-{n}",
+        benchmark, feed_all, key=f"native{'' if keep else '_nokeep'}@{n}", group=f"stream-{n}",
         kind="fast",
         setup=lambda: ((hs.StreamParser(reasoning_budget=None, keep_message=keep),
                         s.fresh_tokens()), {}),
@@ -99,7 +86,7 @@ def test_reference(benchmark: Any, n: int) -> None:
     """The pure-Python reference parser, same API."""
     s = stream(n)
     p = measure(
-        benchmark, _feed_all, key=f"reference@{n}", group=f"stream-{n}", kind="slow",
+        benchmark, feed_all, key=f"reference@{n}", group=f"stream-{n}", kind="slow",
         setup=lambda: ((hs.reference.StreamParser(reasoning_budget=None), s.fresh_tokens()), {}),
         **_common(n),
     )

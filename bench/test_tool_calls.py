@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from harness import RERUN_EVERY, SMOKE, measure
+from harness import RERUN_EVERY, SMOKE, call_all, feed_all, measure
 
 import hermes_stream as hs
 import tool_workloads
@@ -33,30 +33,17 @@ def _check(calls: list[Any], s: tool_workloads.ToolStream) -> None:
     assert all(c.error is None for c in calls)
 
 
-def _feed_all(parser: Any, tokens: list[str]) -> Any:
-    feed = parser.feed
-    for piece in tokens:
-        feed(piece)
-    parser.finish()
-    return parser
-
-
-def _call_all(feed: Any, tokens: list[str]) -> None:
-    for piece in tokens:
-        feed(piece)
-
-
 @streams
 def test_tool_floor(benchmark: Any, floor: Any, name: str) -> None:
     s = STREAMS[name]
-    measure(benchmark, _call_all, key=f"tc_floor@{name}", group=f"tools-{name}", kind="fast",
+    measure(benchmark, call_all, key=f"tc_floor@{name}", group=f"tools-{name}", kind="fast",
             setup=lambda: ((floor.Floor().feed, s.fresh_tokens()), {}), **_info(s))
 
 
 @streams
 def test_tool_native(benchmark: Any, name: str) -> None:
     s = STREAMS[name]
-    p = measure(benchmark, _feed_all, key=f"tc_native@{name}", group=f"tools-{name}", kind="fast",
+    p = measure(benchmark, feed_all, key=f"tc_native@{name}", group=f"tools-{name}", kind="fast",
                 setup=lambda: ((hs.StreamParser(reasoning_budget=None), s.fresh_tokens()), {}),
                 **_info(s))
     _check(p.message.tool_calls, s)
@@ -65,7 +52,7 @@ def test_tool_native(benchmark: Any, name: str) -> None:
 @streams
 def test_tool_reference(benchmark: Any, name: str) -> None:
     s = STREAMS[name]
-    p = measure(benchmark, _feed_all, key=f"tc_reference@{name}", group=f"tools-{name}",
+    p = measure(benchmark, feed_all, key=f"tc_reference@{name}", group=f"tools-{name}",
                 kind="slow",
                 setup=lambda: ((hs.reference.StreamParser(reasoning_budget=None), s.fresh_tokens()),
                                {}),
