@@ -50,7 +50,8 @@ def _budget(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of tokens >= 0, got {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of tokens >= 0, got {value!r}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(
             f"must be >= 0, got {n} (leave --budget out for no budget)")
@@ -267,7 +268,7 @@ def _token_ids(value: Any) -> list[int]:
 
 
 def _delta_json(delta: Any) -> dict[str, Any]:
-    out = delta.to_openai()
+    out: dict[str, Any] = delta.to_openai()
     if delta.forced is not None:
         out["forced"] = {"text": delta.forced.text, "token_ids": delta.forced.token_ids}
     return out
@@ -318,7 +319,8 @@ def run_parse(args: argparse.Namespace, out: TextIO) -> int:
             try:
                 ids = vocab.encode(data.decode("utf-8", "replace"))
             except ValueError as exc:
-                raise InputError(f"cannot tokenize the input with {args.tokenizer}: {exc}") from None
+                raise InputError(
+                    f"cannot tokenize the input with {args.tokenizer}: {exc}") from None
             token_unit = f"token (the text tokenized with {os.path.basename(args.tokenizer)})"
         step = 1 if args.stream else 4096
         try:
@@ -450,8 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     budget_help = "reasoning budget: N >= 0 tokens (default: no budget)"
 
-    demo = sub.add_parser("demo", help="render a built-in prompt, then stream a built-in Hermes 4 output "
-                          "through the parser, live",
+    demo = sub.add_parser("demo", help="render a built-in prompt, then stream a built-in "
+                          "Hermes 4 output through the parser, live",
                           description="Render a prompt for a built-in conversation, then stream "
                           "a built-in Hermes 4 output through the parser, one token-sized "
                           "piece per delta.")
