@@ -60,7 +60,8 @@ guarded_install \
     "oss-harmony>=0.0.11" cbor2 psutil pyzmq pybase64 aiohttp msgspec \
     "fastapi>=0.133,<0.137" partial-json-parser pillow cachetools prometheus_client uvloop \
     "apache-tvm-ffi==0.1.11" ijson pydantic-extra-types pycountry
-# ... and what a fresh venv lacks (found by trial in one; a global site often has them):
+# ... and what a fresh venv lacks (found by trial in one; a global site often has them);
+#     numpy<2.4 is mistral_common's pin on Python <= 3.12, openai>=2.25 vLLM's:
 guarded_install urllib3 requests cloudpickle "jsonschema>=4.23" ipython "orjson>=3.11.6" \
     "openai>=2.25" "numpy<2.4"
 # py-cpuinfo (vLLM); pytest-benchmark may already bring the module as py-cpuinfo2
