@@ -359,25 +359,19 @@ def test_demo_prompt_preview_starts_at_a_turn() -> None:
     assert done.returncode == 0 and done.stdout.decode().splitlines()[:3] == out[:3]
 
 
-def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
-    big = tmp_path / "big.txt"
-    big.write_text("x" * (3 << 20))
-    quiet = cli("parse", str(big), "--chunk", "65536")  # stderr is a pipe here
-    assert quiet.returncode == 0 and quiet.stderr == ""
-    assert cli("bench", "--tokens", "200").stderr == ""
-    if not hasattr(os, "openpty"):
-        return
+def _run_with_terminal_stderr(*args: str) -> tuple[subprocess.CompletedProcess[bytes], bytes]:
+    """Run the command with stderr on a pseudo-terminal; return it and what the terminal got."""
     master, slave = os.openpty()
     try:
-        done = subprocess.run([*_command(), "bench", "--tokens", "200"], stdout=subprocess.PIPE,
-                              stderr=slave, check=False, timeout=120)
+        done = subprocess.run([*_command(), *args], stdout=subprocess.PIPE, stderr=slave,
+                              check=False, timeout=120)
         os.close(slave)
         slave = -1
         shown = b""
         while True:
             try:
                 chunk = os.read(master, 65536)
-            except OSError:
+            except OSError:  # EIO: the terminal's other side is closed and drained
                 break
             if not chunk:
                 break
@@ -386,5 +380,20 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
         if slave >= 0:
             os.close(slave)
         os.close(master)
+    return done, shown
+
+
+def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("<think>" + "x" * (3 << 20))
+    quiet = cli("parse", str(big), "--chunk", "65536")  # stderr is a pipe here: no progress
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert cli("bench", "--tokens", "200").stderr == ""
+    if not hasattr(os, "openpty"):
+        return
+    done, shown = _run_with_terminal_stderr("bench", "--tokens", "200")
     assert done.returncode == 0 and b"native StreamParser.feed" in done.stdout
     assert b"bench: native StreamParser, run 1 of 3" in shown
+    done, shown = _run_with_terminal_stderr("parse", str(big), "--chunk", "65536")
+    assert done.returncode == 0 and json.loads(done.stdout)["reasoning"] == "x" * (3 << 20)
+    assert b"parse: " in shown and b" / 3.0 MiB" in shown
