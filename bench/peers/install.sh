@@ -39,8 +39,13 @@ guarded_install() {
         echo "$plan" | grep '^Would install' >&2
         return 1
     fi
-    pip_ install "$@"
+    # pip lists every requirement of the --no-deps engines it sees unmet (their CUDA stack) after
+    # each install; step 5 checks consistency properly, so keep the log readable here.
+    pip_ install "$@" 2>&1 |
+        { grep -vE "^(ERROR: pip's dependency resolver does not currently|$UNMET)" || true; }
 }
+UNMET='(vllm|sglang|xgrammar|mistral[-_]common) [^ ]+ requires .*(which is not installed|which is incompatible)\.$'
+
 
 # 1. torch, CPU build (a local wheel here; PyPI's +cpu index elsewhere). Kept if already there.
 if ! "$PY" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
