@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hermes_stream as hs
 from hermes_stream.cli import main
@@ -397,3 +399,45 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     done, shown = _run_with_terminal_stderr("parse", str(big), "--chunk", "65536")
     assert done.returncode == 0 and json.loads(done.stdout)["reasoning"] == "x" * (3 << 20)
     assert b"parse: " in shown and b" / 3.0 MiB" in shown
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["role", "content", "messages", "tools", "tool_calls", "function",
+                         "name", "arguments", "type"]), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(command=st.sampled_from(["parse", "render"]),
+       flags=st.lists(st.sampled_from(["--stream", "--thinking", "--keep-cots", "--chunk=3",
+                                       "--budget=0", "--budget=2", "--input=ids", "--input=text",
+                                       "--add-generation-prompt", "--model=hermes-4-70b",
+                                       "--model=hermes-4.3-36b", "--bos-token=<s>"]),
+                      max_size=4, unique=True),
+       data=st.one_of(st.binary(max_size=64), JSONISH.map(lambda v: json.dumps(v).encode()),
+                      st.text(alphabet="<>/thinkol_cal{}[]\" \n", max_size=40).map(str.encode)))
+def test_any_input_is_a_result_or_one_error_line(command: str, flags: list[str], data: bytes,
+                                                 tok_path: Path) -> None:
+    """In process, over generated inputs and flags: a result, or an error line; never a crash."""
+    argv = [command, "-", *flags]
+    if command == "parse" and "--input=ids" in flags:
+        argv += ["--tokenizer", str(tok_path)]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    stdin = io.TextIOWrapper(io.BytesIO(data))
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse: a parse flag given to render, or the reverse
+        code = exc.code  # type: ignore[assignment]
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    err = stderr.getvalue()
+    assert code in (0, 1, 2), (code, err)
+    if code == 0:
+        assert stdout.getvalue()
+    else:
+        lines = err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("hermes-stream: error: "), err
