@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from . import _core
 from ._chat import TemplateError, check_thinking_system, resolve_model
@@ -34,10 +34,10 @@ _resolved: dict[tuple[Any, Any], tuple[bool, str | None]] = {}
 
 
 def render(
-    messages: list[dict[str, Any]],
+    messages: Sequence[Mapping[str, Any]],
     *,
     model: str = "hermes-4-14b",
-    tools: list[dict[str, Any]] | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
     thinking: bool = False,
     keep_cots: bool = False,
     add_generation_prompt: bool = False,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import hermes_stream as hs
 from hermes_stream.__main__ import main, run_demo
@@ -43,8 +48,25 @@ def test_demo_prints_reasoning_then_answer() -> None:
 def test_demo_with_budget_shows_forced_close(capsys: object) -> None:
     assert main(["demo", "--budget", "5"]) == 0
     text = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "budget hit" in text
-    assert "5 reasoning tokens" in text
+    assert "[budget hit after 5 reasoning tokens" in text
+    assert "5 reasoning tokens (budget hit)" in text
+    assert "</think>" not in text.split("[answer]", 1)[1]  # the close is shown as the budget's
+
+
+def test_readme_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    """The README's Python snippets type-check with ``mypy --strict`` against the installed API."""
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (it is in the [test] extra)")
+    files = []
+    for i, block in enumerate(_python_blocks()):
+        f = tmp_path / f"readme_{i}.py"
+        f.write_text(block, encoding="utf-8")
+        files.append(str(f))
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(tmp_path / ".mypy_cache"), *files],
+        capture_output=True, text=True, check=False, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_demo_sample_round_trips() -> None:
