@@ -24,6 +24,7 @@ from typing import Any
 
 from . import _core
 from ._chat import TemplateError, check_thinking_system, resolve_model
+from ._token_cache import TokenizerProfile, prompt_token_cache
 
 __all__ = ["HERMES_TEMPLATE_SHA256", "TemplateError", "apply_chat_template", "render"]
 
@@ -260,6 +261,13 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     result: Any = rendered if batched else rendered[0]
     if not opt("tokenize", defaults["tokenize"]):
         return result
+    cached = _cached_ids(tokenizer, rendered, opt, defaults)
+    if cached is not None:
+        if not opt("return_dict", defaults["return_dict"]):
+            return cached if batched else cached[0]
+        ids = cached if batched else cached[0]
+        mask = [[1] * len(x) for x in cached] if batched else [1] * len(cached[0])
+        return _batch_encoding()({"input_ids": ids, "attention_mask": mask}, n_sequences=1)
     # As transformers does it: the rendered text already holds every special token.
     out = tokenizer(
         result, padding=opt("padding", defaults["padding"]),
@@ -269,6 +277,36 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
         sanitize_control_tokens=False, **(opt("tokenizer_kwargs", None) or {}),
     )
     return out if opt("return_dict", defaults["return_dict"]) else out["input_ids"]
+
+
+#: The tokenizer arguments under which ``tokenizer(text)`` is the plain concatenation of ids.
+_PLAIN_TOKENIZE = (("padding", (False, None, "do_not_pad")), ("truncation", (False, None, "do_not_truncate")),
+                   ("max_length", (None,)), ("return_tensors", (None,)))
+
+
+def _cached_ids(tokenizer: Any, rendered: list[str], opt: Any,
+                defaults: dict[str, Any]) -> list[list[int]] | None:
+    """The ids of the rendered texts from the prompt-token cache, or None when the cache's split
+    rule is not exact for this tokenizer or the call asks for padding, truncation or tensors."""
+    for name, plain in _PLAIN_TOKENIZE:
+        value = opt(name, defaults[name])
+        if type(value) not in (bool, str, type(None)) or value not in plain:
+            return None
+    if opt("tokenizer_kwargs", None) or tuple(tokenizer.model_input_names) != _DICT_KEYS:
+        return None
+    profile = TokenizerProfile.of(tokenizer)
+    if profile is None:
+        return None
+    return prompt_token_cache().encode(profile, rendered)
+
+
+_DICT_KEYS = ("input_ids", "attention_mask")
+
+
+def _batch_encoding() -> Any:
+    from transformers.tokenization_utils_base import BatchEncoding
+
+    return BatchEncoding
 
 
 def apply_chat_template(tokenizer: Any, conversation: Any, **kwargs: Any) -> Any:
