@@ -25,6 +25,7 @@ from ._batch import BatchParser
 from ._parser import StreamParser, parse
 from ._render import TemplateError, apply_chat_template, render
 from ._schema import ToolSet
+from ._token_cache import PromptTokenCache, prompt_token_cache
 from ._vocab import Vocab
 from ._types import ForcedClose, Message, Segment, ToolCall
 
@@ -45,6 +46,7 @@ __all__ = [
     "Delta",
     "ForcedClose",
     "Message",
+    "PromptTokenCache",
     "Segment",
     "StreamParser",
     "TemplateError",
@@ -55,6 +57,7 @@ __all__ = [
     "__version__",
     "apply_chat_template",
     "parse",
+    "prompt_token_cache",
     "reference",
     "render",
 ]

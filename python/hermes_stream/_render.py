@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from . import _core
 from ._chat import TemplateError, check_thinking_system, resolve_model
+from ._token_cache import TokenizerProfile, prompt_token_cache
 
 __all__ = ["HERMES_TEMPLATE_SHA256", "TemplateError", "apply_chat_template", "render"]
 
@@ -137,6 +138,13 @@ _PROBE_TEMPLATE = (
     "  {% if true %}\n[x]\n  {% endif %}\n"
 )
 _PROBE_EXPECTED = 'False|{"b": 1.5, "a": "\u00e9<"}|<_Probe>\n[x]\n'
+#: transformers before 5.23 (e.g. the 5.19 that vLLM 0.32 pins) hands the template its inputs as
+#: they are: None-valued keys stay (defined, rendered "None") and objects are not converted.
+#: The native path then takes only conversations without None-valued message keys (it already
+#: takes only exact built-in types), where the two behaviours agree.
+_PROBE_RAW_PREFIX = 'True|{"b": 1.5, "a": "\u00e9<"}|<' + __name__ + "._Probe object at "
+#: Parameters that older transformers lack; absent, they are treated as False.
+_OPTIONAL = frozenset({"sanitize_control_tokens"})
 
 
 class _Probe:
@@ -144,11 +152,13 @@ class _Probe:
 
 
 class _Profile:
-    __slots__ = ("defaults", "params", "plain_get_chat_template")
+    __slots__ = ("defaults", "keeps_none", "params", "plain_get_chat_template")
 
-    def __init__(self, params: frozenset[str], defaults: dict[str, Any], plain: bool) -> None:
+    def __init__(self, params: frozenset[str], defaults: dict[str, Any], plain: bool,
+                 keeps_none: bool) -> None:
         self.params = params
         self.defaults = defaults
+        self.keeps_none = keeps_none  # None-valued message keys reach the template
         # get_chat_template is transformers' own: a str chat_template is returned as it is
         self.plain_get_chat_template = plain
 
@@ -167,8 +177,9 @@ def _profile(tokenizer: Any) -> _Profile | None:
         params = inspect.signature(cls.apply_chat_template).parameters
         names = frozenset(params) - {"self", "conversation", "kwargs"}
         has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        if _HANDLED <= names and has_var_kw and callable(getattr(tokenizer, "get_chat_template", None)):
-            defaults = {n: params[n].default for n in _HANDLED}
+        if (_HANDLED - _OPTIONAL) <= names and has_var_kw and callable(
+                getattr(tokenizer, "get_chat_template", None)):
+            defaults = {n: params[n].default if n in params else False for n in _HANDLED}
             probe = tokenizer.apply_chat_template(
                 [{"role": "user", "content": None}], chat_template=_PROBE_TEMPLATE,
                 tokenize=False, probe=_Probe(),
@@ -176,12 +187,14 @@ def _profile(tokenizer: Any) -> _Profile | None:
             unsupported_by_default = (
                 defaults["documents"] is not None or defaults["continue_final_message"]
                 or defaults["sanitize_control_tokens"] or defaults["return_assistant_tokens_mask"])
-            if probe == _PROBE_EXPECTED and not unsupported_by_default:
+            raw = (isinstance(probe, str) and probe.startswith(_PROBE_RAW_PREFIX)
+                   and probe.endswith(">\n[x]\n") and probe.count("\n") == 2)
+            if (probe == _PROBE_EXPECTED or raw) and not unsupported_by_default:
                 base = getattr(sys.modules.get("transformers.tokenization_utils_base"),
                                "PreTrainedTokenizerBase", None)
                 plain = base is not None and (
                     getattr(cls, "get_chat_template", None) is base.get_chat_template)
-                prof = _Profile(names, defaults, plain)
+                prof = _Profile(names, defaults, plain, keeps_none=raw)
     except Exception:  # noqa: BLE001 - any surprise means: always delegate for this class
         prof = None
     _profiles[cls] = prof
@@ -247,7 +260,11 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     batched = type(first) is not dict and (
         isinstance(first, (list, tuple)) or hasattr(first, "messages"))
     rendered = []
-    for chat in (conversation if batched else (conversation,)):
+    chats = conversation if batched else (conversation,)
+    if prof.keeps_none and any(type(m) is dict and None in m.values()
+                               for chat in chats for m in chat):
+        return _UNKNOWN  # this transformers would show the None values to the template
+    for chat in chats:
         # Tools that are not dicts (functions), non-dict messages, ...: None -> transformers.
         try:
             text = _core.render_chat(
@@ -260,15 +277,53 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     result: Any = rendered if batched else rendered[0]
     if not opt("tokenize", defaults["tokenize"]):
         return result
+    cached = _cached_ids(tokenizer, rendered, opt, defaults)
+    if cached is not None:
+        if not opt("return_dict", defaults["return_dict"]):
+            return cached if batched else cached[0]
+        ids = cached if batched else cached[0]
+        mask = [[1] * len(x) for x in cached] if batched else [1] * len(cached[0])
+        return _batch_encoding()({"input_ids": ids, "attention_mask": mask}, n_sequences=1)
     # As transformers does it: the rendered text already holds every special token.
     out = tokenizer(
         result, padding=opt("padding", defaults["padding"]),
         truncation=opt("truncation", defaults["truncation"]),
         max_length=opt("max_length", defaults["max_length"]), add_special_tokens=False,
         return_tensors=opt("return_tensors", defaults["return_tensors"]),
-        sanitize_control_tokens=False, **(opt("tokenizer_kwargs", None) or {}),
+        **({"sanitize_control_tokens": False} if "sanitize_control_tokens" in params else {}),
+        **(opt("tokenizer_kwargs", None) or {}),
     )
     return out if opt("return_dict", defaults["return_dict"]) else out["input_ids"]
+
+
+#: The tokenizer arguments under which ``tokenizer(text)`` is the plain concatenation of ids.
+_PLAIN_TOKENIZE = (("padding", (False, None, "do_not_pad")), ("truncation", (False, None, "do_not_truncate")),
+                   ("max_length", (None,)), ("return_tensors", (None,)))
+
+
+def _cached_ids(tokenizer: Any, rendered: list[str], opt: Any,
+                defaults: dict[str, Any]) -> list[list[int]] | None:
+    """The ids of the rendered texts from the prompt-token cache, or None when the cache's split
+    rule is not exact for this tokenizer or the call asks for padding, truncation or tensors."""
+    for name, plain in _PLAIN_TOKENIZE:
+        value = opt(name, defaults[name])
+        if type(value) not in (bool, str, type(None)) or value not in plain:
+            return None
+    if opt("tokenizer_kwargs", None) or tuple(tokenizer.model_input_names) != _DICT_KEYS:
+        return None
+    profile = TokenizerProfile.of(tokenizer)
+    if profile is None:
+        return None
+    return prompt_token_cache().encode(profile, rendered)
+
+
+_DICT_KEYS = ("input_ids", "attention_mask")
+
+
+def _batch_encoding() -> Any:
+    from transformers.tokenization_utils_base import BatchEncoding
+
+    return BatchEncoding
 
 
 def apply_chat_template(tokenizer: Any, conversation: Any, **kwargs: Any) -> Any:
