@@ -151,8 +151,10 @@ def test_ratio(request: Any) -> None:
                      f"vLLM ThinkingBudgetStateHolder {theirs['min_us']:9.1f} us/step, "
                      f"ratio {ours['min_us'] / theirs['min_us']:.2f}")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line("vLLM reasoning budget, cost per engine step:")
-        for line in lines:
-            reporter.write_line("  " + line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line("vLLM reasoning budget, cost per engine step:")
+            for line in lines:
+                reporter.write_line("  " + line)
