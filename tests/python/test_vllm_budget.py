@@ -444,3 +444,14 @@ def test_real_vllm_config(tmp_path: Path, monkeypatch: Any) -> None:
     out = b.add(0, script)
     b.run()
     assert out == simulate(vocab, script, 2, False)
+
+
+def test_no_tokenizer_never_raises_in_the_engine_loop(monkeypatch: Any) -> None:
+    """Default off, no model config (as with --skip-tokenizer-init): a budgeted request is left
+    alone (an error is logged once) instead of raising inside the engine step."""
+    monkeypatch.setenv(vb.BUDGET_ENV, "off")
+    proc = ReasoningBudgetLogitsProcessor(None, torch.device("cpu"), False)  # type: ignore[arg-type]
+    b = Batch(proc, 16)
+    out = b.add(0, [1, 2, 3], budget=0)
+    b.run()
+    assert out == [1, 2, 3] and proc.row_state(0) is None

@@ -167,6 +167,7 @@ class ReasoningBudgetLogitsProcessor(LogitsProcessor):
         self._rows: dict[int, _Row] = {}
         self._parsers: dict[int, StreamParser] = {}  # the rows still fed
         self._ended = False  # a row ended during this step
+        self._vocab_error_logged = False
         if self.default_budget is not None:
             self._ensure_vocab()  # at startup, not in the first budgeted step
 
@@ -207,7 +208,13 @@ class ReasoningBudgetLogitsProcessor(LogitsProcessor):
         options = parser_options(getattr(params, "extra_args", None), self.default_budget)
         if options is None:
             return None
-        vocab = self._ensure_vocab()
+        try:
+            vocab = self._ensure_vocab()
+        except ValueError as exc:  # e.g. --skip-tokenizer-init: never raise in the engine loop
+            if not self._vocab_error_logged:
+                self._vocab_error_logged = True
+                logger.error("hermes_stream reasoning budget disabled: %s", exc)
+            return None
         start = prompt_opens_reasoning(vocab, prompt_ids, self._turn_ids)
         parser = StreamParser(vocab=vocab, keep_message=False, start_in_reasoning=start,
                               **options)
