@@ -226,7 +226,7 @@ def test_forces_close_after_budget_qwen3(qwen: Any, monkeypatch: Any) -> None:
 
 
 def test_budget_zero_and_prompt_opened(qwen: Any, monkeypatch: Any) -> None:
-    vocab, ids = qwen
+    vocab = qwen[0]
     close = vocab.encode(CLOSE)
     proc = make_processor(qwen, monkeypatch)
     b = Batch(proc, 151936)
@@ -242,7 +242,6 @@ def test_budget_zero_and_prompt_opened(qwen: Any, monkeypatch: Any) -> None:
     assert prompt_opened_2[:2 + len(close)] == script2[:2] + close
     assert prompt_opened == simulate(vocab, script2, 0, True)
     assert prompt_opened_2 == simulate(vocab, script2, 2, True)
-    del ids
 
 
 def test_thinking_system_prompt_does_not_count(qwen: Any, monkeypatch: Any) -> None:
