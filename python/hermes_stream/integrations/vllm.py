@@ -253,3 +253,9 @@ class HermesStreamToolParser(ToolParser):
 # Eager registration: works however the module was imported (module name or file path).
 ReasoningParserManager.register_module(NAME, module=HermesStreamReasoningParser)
 ToolParserManager.register_module(NAME, module=HermesStreamToolParser)
+
+# The reasoning-budget logits processor, loadable as
+# ``--logits-processors hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor``.
+from .vllm_budget import ReasoningBudgetLogitsProcessor  # noqa: E402
+
+__all__.append("ReasoningBudgetLogitsProcessor")
