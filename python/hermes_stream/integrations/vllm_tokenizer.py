@@ -23,6 +23,7 @@ each of its processes; it only adds the mode name, so servers that do not pass
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from typing import Any
 
@@ -79,7 +80,11 @@ class HermesStreamTokenizer:
     def from_pretrained(cls, *args: Any, **kwargs: Any) -> Any:
         from vllm.tokenizers.hf import CachedHfTokenizer
 
-        return wrap_tokenizer(CachedHfTokenizer.from_pretrained(*args, **kwargs))
+        tokenizer = wrap_tokenizer(CachedHfTokenizer.from_pretrained(*args, **kwargs))
+        logging.getLogger("vllm").info(
+            "hermes_stream tokenizer mode: %s.apply_chat_template goes through "
+            "hs.apply_chat_template", type(tokenizer).__name__)
+        return tokenizer
 
 
 def register() -> None:
