@@ -25,6 +25,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 import hermes_stream as hs  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore")  # vLLM and torch deprecations
+
 ROOT = Path(__file__).resolve().parents[2]
 QWEN3 = ROOT.parent / "shared" / "reference" / "tokenizers" / "qwen3"
 TEMPLATES = {m: (ROOT / "tests" / "data" / "chat_templates" / f"{m}.jinja").read_text()
