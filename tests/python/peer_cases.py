@@ -43,6 +43,10 @@ OUTPUTS = {
     "partial_tag_at_end": "<think>p</think>answer <tool_",
     "unclosed_think": "<think>still thinking when the budget ran out",
     "text_before_think": "Sure. <think>why</think>Because.",
+    "ws_before_think": "\n<think>R</think>\nC",
+    "ws_before_think_call": " \n\t<think>r</think>\n" + _call("search", {"q": "x"}),
+    "ws_then_answer": "\n\n  Answer without thinking.",
+    "ws_then_call": "\n" + _call("get_weather", {"city": "Lima"}),
     "emoji_split": "<think>🙂🚀</think>✅ " + _call("search", {"q": "🙂"}),
 }
 

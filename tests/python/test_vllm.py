@@ -128,14 +128,19 @@ def test_reasoning_parser_alone(tok: Any, case: str) -> None:
     segs = hs.parse(text, reasoning_budget=None).segments
     first_close = next((i for i, s in enumerate(segs) if s.kind == "tag" and s.text == "</think>"),
                        None)
-    if segs and (segs[0].kind, segs[0].text) != ("tag", "<think>"):  # answer first: all content
-        first_close = -1
+    lead = 0  # whitespace before the first <think> is content, not the answer's start
+    while lead < len(segs) and segs[lead].kind == "content" and not segs[lead].text.strip():
+        lead += 1
+    if lead < len(segs) and (segs[lead].kind, segs[lead].text) != ("tag", "<think>"):
+        first_close = -1  # answer first: all content
     if first_close is None:  # never closed: all reasoning
-        assert (got.reasoning, got.content) == (hs.parse(text, reasoning_budget=None).reasoning, "")
+        assert (got.reasoning, got.content) == (hs.parse(text, reasoning_budget=None).reasoning,
+                                                "".join(s.text for s in segs[:lead]))
     else:
         before = segs[: first_close + 1]
         assert got.reasoning == "".join(s.text for s in before if s.kind == "reasoning")
-        assert got.content == "".join(s.text for s in segs[first_close + 1:])
+        rest = segs[:lead] + segs[first_close + 1:] if first_close >= 0 else segs
+        assert got.content == "".join(s.text for s in rest)
     assert got.calls == []
 
 

@@ -70,14 +70,13 @@ class ReasoningSplitter:
     (for vLLM, whose ``Parser`` keeps only the tool parser's reasoning for that delta).
     """
 
-    __slots__ = ("_parser", "_raw", "_wrap", "_ws_sent", "_seen_reasoning", "done")
+    __slots__ = ("_parser", "_raw", "_wrap", "_ws_sent", "done")
 
     def __init__(self, start_in_reasoning: bool = False, wrap_late_reasoning: bool = False) -> None:
         self._parser = hs.StreamParser(reasoning_budget=None, start_in_reasoning=start_in_reasoning)
         self._raw: list[str] = []  # raw text fed so far (only until the switch)
         self._wrap = wrap_late_reasoning
         self._ws_sent = 0  # leading whitespace already sent as content (before any <think>)
-        self._seen_reasoning = start_in_reasoning
         self.done = False  # in the content phase
 
     def feed(self, text: str) -> tuple[str, str]:
@@ -85,8 +84,6 @@ class ReasoningSplitter:
             return "", text
         self._raw.append(text)
         d = self._parser.feed(text)
-        if d.reasoning:
-            self._seen_reasoning = True
         if not (d.content or d.tool_calls):
             return d.reasoning, ""
         if not d.tool_calls and self._leading_whitespace(d.content):
@@ -97,10 +94,14 @@ class ReasoningSplitter:
         return self._switch(d.reasoning)
 
     def _leading_whitespace(self, content: str) -> bool:
-        """Whether everything the parser committed so far is whitespace content (no tag yet)."""
-        if self._seen_reasoning or not _is_ws(content):
+        """Whether ``content`` is whitespace before the first ``<think>`` (no answer yet)."""
+        if not _is_ws(content):
             return False
-        return all(k == "content" and _is_ws(t) for k, t in self._parser._segments())
+        segs = self._parser._segments()
+        start = _leading_ws_count(segs)
+        if any(_is_content_region(*seg) for seg in segs[start:]):
+            return False
+        return self._ws_sent + len(content) == sum(len(t) for _, t in segs[:start])
 
     def finish(self) -> tuple[str, str, Any]:
         """Flush at the end of the stream: (reasoning, content, delta) where ``delta`` is the
@@ -115,9 +116,7 @@ class ReasoningSplitter:
         self.done = True
         segs = self._parser._segments()
         # Leading whitespace content before the first <think> is not the answer's start.
-        start = 0
-        while start < len(segs) and segs[start][0] == "content" and _is_ws(segs[start][1]):
-            start += 1
+        start = _leading_ws_count(segs)
         lead = "".join(t for _, t in segs[:start])
         # The content phase starts after the last think segment before the first content-region
         # segment (or after the last think segment, if no content-region segment is committed
@@ -146,6 +145,14 @@ class ReasoningSplitter:
             # earlier reasoning to the tool parser too, as a think block it will parse back.
             return "", pending + THINK_OPEN + reasoning + THINK_CLOSE + raw[offset:]
         return reasoning, pending + raw[offset:]
+
+
+def _leading_ws_count(segs: list[tuple[str, str]]) -> int:
+    """How many segments at the start are whitespace-only content."""
+    start = 0
+    while start < len(segs) and segs[start][0] == "content" and _is_ws(segs[start][1]):
+        start += 1
+    return start
 
 
 def _is_ws(text: str) -> bool:
