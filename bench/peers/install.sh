@@ -46,7 +46,8 @@ guarded_install --no-deps "vllm==$VLLM_VERSION" "sglang==$SGLANG_VERSION" \
 guarded_install \
     "oss-harmony>=0.0.11" cbor2 psutil pyzmq pybase64 aiohttp msgspec \
     "fastapi>=0.133,<0.137" partial-json-parser pillow cachetools prometheus_client uvloop \
-    "apache-tvm-ffi==0.1.11" ijson pydantic-extra-types pycountry
+    "apache-tvm-ffi==0.1.11" ijson pydantic-extra-types pycountry \
+    dill orjson  # sglang.srt.sampling.custom_logit_processor (the SGLang budget processor)
 
 # 4. Check: the parser modules import. SGLang's package __init__ needs triton (the GPU runtime),
 #    which is not installed; hermes_stream loads sglang.srt's parser modules without it
