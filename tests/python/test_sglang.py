@@ -36,8 +36,6 @@ import hermes_stream as hs
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # warnings raised inside SGLang
 
-#: A later <think> block comes out of SGLang's tool detector as normal text (no reasoning channel).
-LATE_THINK = {"second_think_block", "text_before_think"}
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +84,6 @@ def test_stream_equals_stream_parser(tok: Any, case: str, chunking: str) -> None
     got = _stream(chunks)
     assert len(got) == len(chunks)
     flat = Streamed([d for s in got for d in s.deltas])
-    if case in LATE_THINK:
-        # The answer started before this think block: its reasoning is normal text (nothing lost;
-        # within one chunk that holds both, the reasoning part comes first).
-        assert flat.calls == want.calls
-        assert sorted(flat.reasoning + flat.content) == sorted(want.reasoning + want.content)
-        return
     # SGLang marks the first fragment of a call by its name, not an id.
     want_deltas = [(r, c, tuple((i, n, a, n is not None) for i, n, a, _ in calls))
                    for r, c, calls in want.deltas]
@@ -132,3 +124,76 @@ def test_force_reasoning(tok: Any) -> None:
     rp = ReasoningParser(hsg.NAME, True, True, None)
     assert rp.parse_stream_chunk("thinking") == ("thinking", "")
     assert rp.parse_stream_chunk("</think>answer") == ("", "answer")
+
+
+def _raw_split(text: str, start_in_reasoning: bool = False) -> tuple[str, str]:
+    from hermes_stream.integrations._common import split_raw
+
+    p = hs.StreamParser(reasoning_budget=None, start_in_reasoning=start_in_reasoning)
+    p.feed(text)
+    p.finish()
+    return split_raw(p._segments())
+
+
+@pytest.mark.parametrize("chunking", sorted(CHUNKINGS))
+@pytest.mark.parametrize("case", sorted(OUTPUTS))
+def test_reasoning_detector_alone(tok: Any, case: str, chunking: str) -> None:
+    """--reasoning-parser only, or tool_choice="none" (SGLang then runs no function-call
+    detector): every think block is reasoning, the rest raw normal text (markup kept), streamed
+    and non-streamed alike."""
+    text = OUTPUTS[case]
+    rp = ReasoningParser(hsg.NAME, True, None, None, tool_call_parser_active=False)
+    assert rp.detector.tool_call_parser_active is False
+    out = Streamed()
+    for text_chunk, _ in CHUNKINGS[chunking](tok, text):
+        out.add(*rp.parse_stream_chunk(text_chunk), [])
+    out.add(*rp.parse_stream_end(), [])
+    want = _raw_split(text)
+    assert (out.reasoning, out.content) == want
+    r, n = ReasoningParser(hsg.NAME, True, None, None).parse_non_stream(text)
+    assert ((r or ""), (n or "")) == want
+
+
+def test_tool_call_parser_active_is_passed(tok: Any) -> None:
+    rp = ReasoningParser(hsg.NAME, True, None, None, tool_call_parser_active=True)
+    assert rp.detector.tool_call_parser_active is True
+
+
+def test_stream_reasoning_false_several_blocks(tok: Any) -> None:
+    """stream_reasoning=False: each block's reasoning arrives in one piece when it ends."""
+    chunks = CHUNKINGS["tokens"](tok, OUTPUTS["second_think_block"])
+    got = _stream(chunks, stream_reasoning=False)
+    assert [s.reasoning for s in got if s.reasoning] == ["first", "second"]
+    flat = Streamed([d for s in got for d in s.deltas])
+    want = expected(chunks)
+    assert (flat.reasoning, flat.content) == (want.reasoning, want.content)
+
+
+@pytest.mark.parametrize("case", ["think_answer", "think_two_calls", "double_think_open",
+                                  "unclosed_think", "ws_before_think"])
+def test_force_reasoning_equals_prompt_opened_parser(tok: Any, case: str) -> None:
+    """force_reasoning (the template opened <think>): the same as hs.StreamParser with
+    start_in_reasoning, streamed and not (a model <think> right at the start is what hs does)."""
+    text = OUTPUTS[case].removeprefix("<think>")
+    rp = ReasoningParser(hsg.NAME, True, True, None, tool_call_parser_active=True)
+    fp = FunctionCallParser([Tool(**t) for t in TOOLS], hsg.NAME)
+    out = Streamed()
+    chunks = CHUNKINGS["tokens"](tok, text)
+    for k, (chunk, _) in enumerate(chunks):
+        r, n = rp.parse_stream_chunk(chunk)
+        if k == len(chunks) - 1:
+            r2, n2 = rp.parse_stream_end()
+            r, n = (r or "") + (r2 or ""), (n or "") + (n2 or "")
+        n, calls = fp.parse_stream_chunk(n or "")
+        if k == len(chunks) - 1:
+            n3, c3 = fp.parse_stream_end()
+            n, calls = n + n3, list(calls) + list(c3)
+        out.add(r, n, [(c.tool_index, c.name, c.parameters, bool(c.name)) for c in calls])
+    p = hs.StreamParser(tools=TOOLS, reasoning_budget=None, start_in_reasoning=True)
+    p.feed(text)
+    p.finish()
+    m = p.message
+    assert (out.reasoning, out.content) == (m.reasoning, m.content)
+    assert out.calls == [(c.name, c.arguments) for c in m.tool_calls if c.error is None]
+    r, n = ReasoningParser(hsg.NAME, True, True, None).parse_non_stream(text)
+    assert ((r or ""), (n or "")) == _raw_split(text, start_in_reasoning=True)

@@ -168,9 +168,10 @@ class MarkupAsContent:
     ``hs.StreamParser`` splits it, every other byte (``<tool_call>`` blocks included) as content,
     so the joined output equals :func:`split_raw` of ``hs.parse``'s segments.
 
-    Until the model writes a call, each delta is the parser's own (one native ``feed``). From the
-    first call on (rare: the request said no tools), the content comes from the parser's
-    segments, whose raw text holds the markup."""
+    Outside calls each delta is the parser's own (one native ``feed``). While the parser is in a
+    call (from the delta that streams its name to the one that commits ``</tool_call>``), the
+    content comes from the parser's segments, whose raw text holds the markup: those deltas cost
+    O(text so far), the others O(delta)."""
 
     __slots__ = ("_parser", "_sent", "_exact")
 
@@ -197,9 +198,12 @@ class MarkupAsContent:
         if not self._exact:
             self._sent += len(d.content)
             return d.reasoning, d.content
-        _, content = split_raw(self._parser._segments())
+        segs = self._parser._segments()
+        _, content = split_raw(segs)
         new = content[self._sent:]
         self._sent = len(content)
+        if segs and segs[-1][0] != "tool_call" and segs[-1] != ("tag", "<tool_call>"):
+            self._exact = False  # the call is closed: back to the parser's own deltas
         return d.reasoning, new
 
 
