@@ -32,7 +32,16 @@ left unstreamed at the end.
 Reasoning end by token id (``is_reasoning_end``, used on the prompt and by structured outputs):
 the last ``</think>`` / ``<think>`` id *in the final turn* decides, so the ``<think> </think>``
 text of Hermes 4's thinking system prompt does not count as closed reasoning. A prompt ending in
-an open ``<think>`` starts the parser in reasoning.
+an open ``<think>`` starts the parser in reasoning, streaming (``adjust_initial_state_from_prompt``)
+and non-streaming (``set_prompt_token_ids``, vLLM 0.33); with a multi-token ``<think>`` (Llama-3)
+the final turn's ids are decoded and parsed.
+
+Request options: ``tool_choice="none"`` keeps tool-call markup as content (vLLM drops
+``tool_calls`` then, and defaults requests without tools to it); ``"required"`` and named tools
+run through this parser as for ``"auto"`` (``supports_required_and_named = False``), so the calls
+stream. Whitespace before the first ``<think>`` is content and the think block stays reasoning.
+Without a reasoning parser, the non-streaming result keeps think blocks verbatim in the content
+(vLLM's result has no reasoning field for the tool parser to fill).
 """
 
 from __future__ import annotations
