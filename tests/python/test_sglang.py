@@ -197,3 +197,35 @@ def test_force_reasoning_equals_prompt_opened_parser(tok: Any, case: str) -> Non
     assert out.calls == [(c.name, c.arguments) for c in m.tool_calls if c.error is None]
     r, n = ReasoningParser(hsg.NAME, True, True, None).parse_non_stream(text)
     assert ((r or ""), (n or "")) == _raw_split(text, start_in_reasoning=True)
+
+
+# -- generated outputs and chunkings (Hypothesis) ---------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import chunked, texts, tool_streams  # noqa: E402
+
+_OUTPUTS = texts | tool_streams() | st.builds(lambda ws, t: ws + t, st.sampled_from(["", "\n", " \n"]),
+                                              tool_streams())
+
+
+@given(chunked(_OUTPUTS), st.booleans())
+def test_generated_streams(data: tuple[str, list[str]], stream_reasoning: bool) -> None:
+    """Both detectors: the same reasoning, content and calls as hs.StreamParser; the reasoning
+    detector alone: hs.parse's reasoning and every other byte (split_raw), streamed and not."""
+    text, chunks = data
+    chunks = [c for c in chunks if c] or [""]
+    pairs = [(c, []) for c in chunks]
+    got = Streamed([d for s in _stream(pairs, stream_reasoning=stream_reasoning) for d in s.deltas])
+    want = expected(pairs)
+    assert (got.reasoning, got.content, got.calls) == (want.reasoning, want.content, want.calls)
+    if stream_reasoning:
+        assert got.deltas == [(r, c, tuple((i, n, a, n is not None) for i, n, a, _ in calls))
+                              for r, c, calls in want.deltas]
+    rp = ReasoningParser(hsg.NAME, stream_reasoning, None, None)
+    alone = Streamed()
+    for c in chunks:
+        alone.add(*rp.parse_stream_chunk(c), [])
+    alone.add(*rp.parse_stream_end(), [])
+    assert (alone.reasoning, alone.content) == _raw_split(text)

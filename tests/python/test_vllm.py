@@ -408,3 +408,77 @@ def test_prompt_state_multi_token_think() -> None:
     assert not prompt_opens_reasoning(
         vocab.encode("<|start_header_id|>user<|end_header_id|>\n\n<think><|eot_id|>"
                      "<|start_header_id|>assistant<|end_header_id|>\n\n"), vocab, turns)
+
+
+# -- generated outputs and chunkings (Hypothesis) ---------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import chunked, texts, tool_streams  # noqa: E402
+
+_OUTPUTS = texts | tool_streams() | st.builds(lambda ws, t: ws + t, st.sampled_from(["", "\n", " \n"]),
+                                              tool_streams())
+
+
+def _stream_text(tok: Any, chunks: list[str], request: Any, reasoning: str | None,
+                 tool: str | None = hv.NAME, prompt: list[int] | None = None) -> Streamed:
+    parser = _parser(tok, request, reasoning, tool)
+    prompt = tok.encode(PROMPT, add_special_tokens=False) if prompt is None else prompt
+    chunks = [c for c in chunks if c] or [""]
+    out = Streamed()
+    for k, c in enumerate(chunks):
+        _collect(out, parser.parse_delta(c, [0], request, prompt, finished=k == len(chunks) - 1))
+    return out
+
+
+@given(chunked(_OUTPUTS))
+def test_generated_streams_equal_stream_parser(tok: Any, data: tuple[str, list[str]]) -> None:
+    """Both parsers, and the tool parser alone: joined deltas equal hs.StreamParser's message."""
+    text, chunks = data
+    w = expected([(c, [0]) for c in chunks])
+    want = (w.reasoning, w.content, w.calls)
+    for reasoning in (hv.NAME, None):
+        got = _stream_text(tok, chunks, _request(), reasoning)
+        assert (got.reasoning, got.content, got.calls) == want
+
+
+@given(chunked(_OUTPUTS))
+def test_generated_tool_choice_none_keeps_every_byte(tok: Any, data: tuple[str, list[str]]) -> None:
+    text, chunks = data
+    want = _raw_expected(text)
+    for reasoning in (hv.NAME, None):
+        got = _stream_text(tok, chunks, _request_with("none"), reasoning)
+        # vLLM strips tool_calls for "none" (ChatStreamProcessor); none may be produced at all.
+        assert got.calls == []
+        assert (got.reasoning, got.content) == want
+
+
+@given(chunked(_OUTPUTS), st.booleans())
+def test_generated_reasoning_parser_alone_is_lossless(tok: Any, data: tuple[str, list[str]],
+                                                       opened: bool) -> None:
+    """--reasoning-parser only: the first think block's reasoning, everything else as raw
+    content (a later think block stays content text once the answer started)."""
+    text, chunks = data
+    prompt = tok.encode(PROMPT + ("<think>" if opened else ""), add_special_tokens=False)
+    got = _stream_text(tok, chunks, _request(), hv.NAME, tool=None, prompt=prompt)
+    p = hs.StreamParser(reasoning_budget=None, start_in_reasoning=opened)
+    p.feed(text)
+    p.finish()
+    segs = p._segments()
+    assert got.calls == []
+    # The first think block is reasoning; the rest of the text is content, byte for byte.
+    tags = [i for i, (k, t) in enumerate(segs) if k == "tag" and t in ("<think>", "</think>")]
+    lead = 0
+    while lead < len(segs) and segs[lead][0] == "content" and not segs[lead][1].strip(" \t\r\n"):
+        lead += 1
+    first_is_think = opened or (lead < len(segs) and segs[lead] == ("tag", "<think>"))
+    close = next((i for i in tags if segs[i][1] == "</think>"), None) if first_is_think else None
+    if first_is_think and close is None:  # never closed: all reasoning
+        assert got.reasoning == p.message.reasoning
+    elif first_is_think:
+        assert got.reasoning == "".join(t for k, t in segs[:close] if k == "reasoning")
+        assert got.content == "".join(t for _, t in segs[:lead]) + "".join(
+            t for _, t in segs[close + 1:])
+    else:
+        assert (got.reasoning, got.content) == ("", text)
