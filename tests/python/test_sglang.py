@@ -229,3 +229,22 @@ def test_generated_streams(data: tuple[str, list[str]], stream_reasoning: bool) 
         alone.add(*rp.parse_stream_chunk(c), [])
     alone.add(*rp.parse_stream_end(), [])
     assert (alone.reasoning, alone.content) == _raw_split(text)
+
+
+@pytest.mark.parametrize("case", ["think_answer", "think_two_calls", "ws_before_think",
+                                  "second_think_block"])
+def test_force_reasoning_with_model_opened_think(tok: Any, case: str) -> None:
+    """SGLang forces reasoning from the template's toggle, not the prompt: for Hermes 4 a
+    request with chat_template_kwargs={"thinking": True} gets force_reasoning=True although the
+    model opens <think> itself. That <think> is then absorbed (SPEC rule 7), so the split is the
+    model-opened one (whitespace before it becomes reasoning instead of content)."""
+    text = OUTPUTS[case]
+    chunks = CHUNKINGS["tokens"](tok, text)
+    rp = ReasoningParser(hsg.NAME, True, True, None, tool_call_parser_active=True)
+    out = Streamed()
+    for chunk, _ in chunks:
+        out.add(*rp.parse_stream_chunk(chunk), [])
+    out.add(*rp.parse_stream_end(), [])
+    want = _raw_split(text)
+    lead = text[: len(text) - len(text.lstrip(" \t\r\n"))]
+    assert (out.reasoning, out.content) == (lead + want[0], want[1][len(lead):])
