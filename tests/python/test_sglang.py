@@ -248,3 +248,22 @@ def test_force_reasoning_with_model_opened_think(tok: Any, case: str) -> None:
     want = _raw_split(text)
     lead = text[: len(text) - len(text.lstrip(" \t\r\n"))]
     assert (out.reasoning, out.content) == (lead + want[0], want[1][len(lead):])
+
+
+@pytest.mark.parametrize("choice", ["required", "named"])
+def test_required_and_named_constrain_to_hermes_calls(tok: Any, choice: str) -> None:
+    """tool_choice="required" / a named tool: SGLang asks the detector for its constraint; it is
+    a structural tag in Hermes' own <tool_call> format (never a JSON list the detector would not
+    parse), and output in that format streams the call."""
+    from sglang.srt.entrypoints.openai.protocol import ToolChoice
+
+    tool_choice = ("required" if choice == "required"
+                   else ToolChoice(type="function", function={"name": "get_weather"}))
+    fp = FunctionCallParser([Tool(**t) for t in TOOLS], hsg.NAME)
+    kind, tag = fp.get_structure_constraint(tool_choice)
+    assert kind == "structural_tag"
+    begin = '<tool_call>{"name":"get_weather", "arguments":'
+    assert begin in [s.begin for s in tag.structures]
+    text = "<think>r</think>" + begin + '{"city": "Oslo"}}</tool_call>'
+    got = Streamed([d for s in _stream(CHUNKINGS["tokens"](tok, text)) for d in s.deltas])
+    assert got.calls == [("get_weather", '{"city": "Oslo"}')]
