@@ -318,3 +318,14 @@ def test_serialised_by_reference() -> None:
     s = sb.HermesReasoningBudgetLogitProcessor.to_str()
     assert isinstance(CustomLogitProcessor.from_str(s), sb.HermesReasoningBudgetLogitProcessor)
     assert len(s) < 1000
+
+
+def test_empty_custom_params_use_the_default_budget(tok: Any) -> None:
+    req = Req(_ids(tok, THINKING_SYSTEM), tok, [], {}, "x")
+    proc = sb.HermesReasoningBudgetLogitProcessor()
+    req.output_ids.append(tok.convert_tokens_to_ids("<think>"))
+    proc(torch.zeros(1, 8), [req.custom_params])
+    row = req.custom_params[sb.STATE_KEY]
+    assert row.parser.reasoning_tokens == 0 and not row.pending and row.n_fed == 1
+    # Without a dict SGLang adds no "__req__": the processor has nothing to read and skips.
+    assert Req([], tok, [], None, "x").custom_params is None

@@ -29,7 +29,8 @@ Semantics (the same as the vLLM processor and ``transformers``' ``ReasoningBudge
   so the ``</think>`` among them is the one the parser absorbs after a forced close; a further
   ``</think>`` the model writes is answer text, as a client-side parser sees it. A row outside reasoning costs one native ``feed_tokens`` per step and no
   logits work; requests that do not name this processor are never seen.
-* ``custom_params``: ``reasoning_budget`` (int >= 0, or None for no budget; default 30,000),
+* ``custom_params`` must be a dict (``{}`` for the defaults: SGLang gives the processor the
+  request only then): ``reasoning_budget`` (int >= 0, or None for no budget; default 30,000),
   ``budget_close_text`` (default ``"\\n</think>\\n"``), ``start_in_reasoning`` (bool, overrides
   the prompt's state). Parser options come from :func:`parser_kwargs` (one place to add more).
 * Model output never raises here, and neither does a bad parameter: raising inside SGLang's
