@@ -64,7 +64,8 @@ guarded_install --no-deps "vllm==$VLLM_VERSION" "sglang==$SGLANG_VERSION" \
 guarded_install \
     "oss-harmony>=0.0.11" cbor2 psutil pyzmq pybase64 aiohttp msgspec \
     "fastapi>=0.133,<0.137" partial-json-parser pillow cachetools prometheus_client uvloop \
-    "apache-tvm-ffi==0.1.11" ijson pydantic-extra-types pycountry
+    "apache-tvm-ffi==0.1.11" ijson pydantic-extra-types pycountry \
+    dill orjson  # sglang.srt.sampling.custom_logit_processor (the SGLang budget processor)
 # ... and what a fresh venv lacks (found by trial in one; a global site often has them);
 #     numpy<2.4 is mistral_common's pin on Python <= 3.12, openai>=2.25 vLLM's:
 guarded_install urllib3 requests cloudpickle "jsonschema>=4.23" ipython "orjson>=3.11.6" \

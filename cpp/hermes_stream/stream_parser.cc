@@ -32,6 +32,7 @@ const char* SegmentKindName(SegmentKind kind) {
 StreamParser::StreamParser(ParserOptions options)
     : options_(std::move(options)),
       region_(options_.start_in_reasoning ? Region::kReasoning : Region::kContent),
+      reasoning_start_(options_.start_in_reasoning),
       call_(options_.max_json_depth) {
   std::sort(options_.tool_names.begin(), options_.tool_names.end());
 }
@@ -138,6 +139,7 @@ TagSet StreamParser::LiveTags() const {
   switch (region_) {
     case Region::kReasoning:
       set.tags[set.n++] = Tag::kThinkClose;
+      if (reasoning_start_) set.tags[set.n++] = Tag::kThinkOpen;  // absorbed (rule 7)
       if (options_.tool_calls_in_reasoning) set.tags[set.n++] = Tag::kToolCallOpen;
       break;
     case Region::kCall:
@@ -248,10 +250,13 @@ void StreamParser::OnTag(Tag tag) {
   AddSegment(SegmentKind::kTag, TagText(tag));
   if (tag == Tag::kToolCallClose) {
     EndCall();
-  } else if (region_ == Region::kReasoning) {  // </think>
-    region_ = Region::kContent;
+  } else if (region_ == Region::kReasoning) {
+    if (tag == Tag::kThinkOpen) return;  // <think> at the start of reasoning: absorbed
+    region_ = Region::kContent;          // </think>
+    reasoning_start_ = false;
   } else if (tag == Tag::kThinkOpen) {
     region_ = Region::kReasoning;
+    reasoning_start_ = true;
     after_forced_ = false;
     MaybeForce(/*end_of_delta=*/false);
   } else {  // </think> right after a forced close: absorbed
@@ -266,6 +271,14 @@ void StreamParser::EmitText(std::string_view text) {
       return;
     case Region::kReasoning:
       delta_.reasoning.append(text);
+      if (reasoning_start_) {
+        for (char c : text) {
+          if (!IsJsonSpace(c)) {
+            reasoning_start_ = false;
+            break;
+          }
+        }
+      }
       AddSegment(SegmentKind::kReasoning, text);
       return;
     case Region::kContent:

@@ -110,6 +110,7 @@ class StreamParser {
   ParserOptions options_;
   Region region_;
   bool after_forced_ = false;
+  bool reasoning_start_ = false;  // in reasoning with only whitespace since it began (rule 7)
   bool started_ = false;
   bool finished_ = false;
   bool broken_ = false;  // id_factory raised mid-feed

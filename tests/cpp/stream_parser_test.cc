@@ -210,6 +210,26 @@ TEST(StreamParser, NestedThinkInsideReasoningIsReasoningText) {
                                {"content", "z</think>w"}}));
 }
 
+TEST(StreamParser, ThinkRightAtTheStartOfReasoningIsATag) {
+  // SPEC rule 7 (amended): only whitespace since reasoning began, so <think> is absorbed.
+  const Outcome o = RunWhole(Opts(), "<think><think>y</think>z");
+  EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
+                              {"tag", "<think>"},
+                              {"reasoning", "y"},
+                              {"tag", "</think>"},
+                              {"content", "z"}}));
+  StreamParser p(Opts(kUnlimited, /*start_in_reasoning=*/true));
+  p.Feed("\n", 1);
+  p.Feed("<thi", 1);
+  p.Feed("nk>y</think>z", 1);
+  p.Finish();
+  EXPECT_EQ(SegsOf(p), (Segs{{"reasoning", "\n"},
+                             {"tag", "<think>"},
+                             {"reasoning", "y"},
+                             {"tag", "</think>"},
+                             {"content", "z"}}));
+}
+
 TEST(StreamParser, StartInReasoning) {
   StreamParser p(Opts(kUnlimited, /*start_in_reasoning=*/true));
   EXPECT_TRUE(p.in_reasoning());

@@ -43,6 +43,21 @@ OUTPUTS = {
     "partial_tag_at_end": "<think>p</think>answer <tool_",
     "unclosed_think": "<think>still thinking when the budget ran out",
     "text_before_think": "Sure. <think>why</think>Because.",
+    "ws_before_think": "\n<think>R</think>\nC",
+    "ws_before_think_call": " \n\t<think>r</think>\n" + _call("search", {"q": "x"}),
+    "ws_then_answer": "\n\n  Answer without thinking.",
+    "ws_then_call": "\n" + _call("get_weather", {"city": "Lima"}),
+    # Cases from vLLM's / SGLang's own Qwen3, DeepSeek-R1 and Hermes parser tests that fit
+    # Hermes 4 (the model opens <think> itself; calls are Hermes <tool_call> JSON blocks).
+    "empty_reasoning": "<think></think>Answer only.",
+    "multiline_reasoning": "<think>line 1\nline 2\n\nline 4</think>\nThe answer\nspans lines.",
+    "content_only": "Just an answer, no tags at all.",
+    "call_inside_think": "<think>maybe " + _call("search", {"q": "x"}) + " no.</think>Done.",
+    "nested_arguments": _call("search", {"q": {"a": [1, {"b": None}], "c": "}{"}, "d": -1.5e3}),
+    "arguments_before_name": "<think>o</think><tool_call>\n{\"arguments\": {\"city\": \"Oslo\"}, "
+    "\"name\": \"get_weather\"}\n</tool_call>",
+    "calls_without_newlines": _call("search", {"q": 1}, "") + _call("search", {"q": 2}, ""),
+    "double_think_open": "<think><think>R</think>C",
     "emoji_split": "<think>🙂🚀</think>✅ " + _call("search", {"q": "🙂"}),
 }
 

@@ -81,6 +81,30 @@ def test_nested_think_inside_reasoning_is_text(backend: Any) -> None:
     assert m["content"] == "c"
 
 
+@pytest.mark.parametrize("chunks", [["<think><think>R</think>C"], ["<think>", "<think>", "R</think>C"],
+                                    ["<think><th", "ink>R</think>C"], ["<think>\n <think>R</think>C"]])
+def test_think_right_at_the_start_of_reasoning_is_a_tag(backend: Any, chunks: list[str]) -> None:
+    """SPEC rule 7 (amended): only whitespace since reasoning began, a <think> is absorbed."""
+    _, m = run(backend.StreamParser, chunks, reasoning_budget=None)
+    ws = "\n " if "\n" in "".join(chunks) else ""
+    assert (m["reasoning"], m["content"]) == (ws + "R", "C")
+    assert segs(m)[:2] == [("tag", "<think>")] + ([("reasoning", ws)] if ws else [("tag", "<think>")])
+    assert "".join(t for _, t in segs(m)) == "".join(chunks)  # lossless
+
+
+def test_prompt_opened_think_then_model_think_is_a_tag(backend: Any) -> None:
+    _, m = run(backend.StreamParser, ["\n", "<think>", "\nR</think>C"], start_in_reasoning=True,
+               reasoning_budget=None)
+    assert segs(m) == [("reasoning", "\n"), ("tag", "<think>"), ("reasoning", "\nR"),
+                       ("tag", "</think>"), ("content", "C")]
+
+
+def test_think_after_reasoning_text_is_text(backend: Any) -> None:
+    _, m = run(backend.StreamParser, ["x<think>R</think>C"], start_in_reasoning=True,
+               reasoning_budget=None)
+    assert (m["reasoning"], m["content"]) == ("x<think>R", "C")
+
+
 def test_stray_close_in_content_is_text(backend: Any) -> None:
     _, m = run(backend.StreamParser, ["answer</think>more"])
     assert m["content"] == "answer</think>more"

@@ -13,12 +13,15 @@ to the function-call detector (``parse_streaming_increment(new_text, tools)``), 
 with ``finish()`` at the end. So each detector instance here serves one stream and owns its own
 ``hs.StreamParser``; every call costs O(chunk).
 
-* ``HermesStreamReasoningDetector`` splits the first ``<think>`` block from the answer and passes
-  the rest of the text through *raw* (tool-call markup untouched) as normal text.
+* ``HermesStreamReasoningDetector`` takes every ``<think>`` block out as reasoning and passes
+  all other text through *raw* (tool-call markup untouched) as normal text
+  (``_common.MarkupAsContent``), so it is right on its own (``--reasoning-parser`` only, or a
+  request with ``tool_choice="none"``, where SGLang runs no function-call detector) and in front
+  of the function-call detector, streaming or not. Whitespace before ``<think>`` stays content.
 * ``HermesStreamDetector`` streams ``<tool_call>`` blocks: the name as soon as its string closes,
   argument bytes verbatim as they arrive, calls to undeclared tools never streamed. SGLang's
-  detector interface has no reasoning channel, so the text of a *later* ``<think>`` block (after
-  the answer started) comes out as normal text, without its tags.
+  detector interface has no reasoning channel: used *without* the reasoning detector, the text of
+  a ``<think>`` block comes out as normal text, without its tags.
 
 Together they stream the same reasoning, content and calls as ``hs.StreamParser`` on the whole
 output (``tests/python/test_sglang.py``). ``ToolCallItem.tool_index`` is the call's index when
@@ -53,7 +56,7 @@ from sglang.srt.parser.reasoning_parser import (  # noqa: E402
 
 import hermes_stream as hs  # noqa: E402
 
-from ._common import THINK_CLOSE, THINK_OPEN, ReasoningSplitter, split_raw, tool_set  # noqa: E402
+from ._common import THINK_CLOSE, THINK_OPEN, MarkupAsContent, split_raw, tool_set  # noqa: E402
 
 __all__ = ["NAME", "HermesStreamDetector", "HermesStreamReasoningDetector", "register"]
 
@@ -61,7 +64,8 @@ NAME = "hermes_stream"
 
 
 class HermesStreamReasoningDetector(BaseReasoningFormatDetector):
-    """SGLang reasoning detector: the ``<think>`` block split by ``hs.StreamParser``."""
+    """SGLang reasoning detector: every ``<think>`` block split by ``hs.StreamParser``, all other
+    text passed on raw (tool-call markup untouched) as normal text."""
 
     def __init__(
         self,
@@ -70,6 +74,7 @@ class HermesStreamReasoningDetector(BaseReasoningFormatDetector):
         continue_final_message: bool = False,
         previous_content: str = "",
         force_nonempty_content: bool = False,
+        tool_call_parser_active: bool = False,
     ) -> None:
         super().__init__(
             THINK_OPEN,
@@ -82,11 +87,15 @@ class HermesStreamReasoningDetector(BaseReasoningFormatDetector):
         )
         # _in_reasoning: forced by the server (template opened <think>) or by the previous
         # assistant content of continue_final_message.
-        self._splitter = ReasoningSplitter(start_in_reasoning=self._in_reasoning)
-        self._held_reasoning: list[str] = []  # stream_reasoning=False: sent at the switch
+        self._start_in_reasoning = self._in_reasoning
+        # Whether a function-call detector consumes the normal text (SGLang passes it when the
+        # request allows tool calls; False for tool_choice="none" or no --tool-call-parser).
+        self.tool_call_parser_active = tool_call_parser_active
+        self._stream = MarkupAsContent(start_in_reasoning=self._in_reasoning)
+        self._held_reasoning: list[str] = []  # stream_reasoning=False: sent when it ends
 
     def detect_and_parse(self, text: str) -> StreamingParseResult:
-        p = hs.StreamParser(reasoning_budget=None, start_in_reasoning=self._in_reasoning)
+        p = hs.StreamParser(reasoning_budget=None, start_in_reasoning=self._start_in_reasoning)
         p.feed(text)
         p.finish()
         reasoning, content = split_raw(p._segments())
@@ -95,20 +104,21 @@ class HermesStreamReasoningDetector(BaseReasoningFormatDetector):
         )
 
     def parse_streaming_increment(self, new_text: str) -> StreamingParseResult:
-        reasoning, content = self._splitter.feed(new_text)
-        return self._out(reasoning, content)
+        return self._out(*self._stream.feed(new_text), final=False)
 
     def finish(self) -> StreamingParseResult:
-        reasoning, content, _ = self._splitter.finish()
-        return self._out(reasoning, content)
+        return self._out(*self._stream.finish(), final=True)
 
-    def _out(self, reasoning: str, content: str) -> StreamingParseResult:
-        self._in_reasoning = not self._splitter.done
+    def _out(self, reasoning: str, content: str, final: bool) -> StreamingParseResult:
+        if reasoning or content:  # in reasoning until text of the answer arrives
+            self._in_reasoning = not content
+        if final:
+            self._in_reasoning = False
         if not self.stream_reasoning:
             if reasoning:
                 self._held_reasoning.append(reasoning)
             if self._in_reasoning:
-                return StreamingParseResult()
+                return StreamingParseResult(normal_text=content)
             reasoning = "".join(self._held_reasoning)
             self._held_reasoning = []
         if self._force_nonempty_content:

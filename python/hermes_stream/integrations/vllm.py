@@ -32,7 +32,16 @@ left unstreamed at the end.
 Reasoning end by token id (``is_reasoning_end``, used on the prompt and by structured outputs):
 the last ``</think>`` / ``<think>`` id *in the final turn* decides, so the ``<think> </think>``
 text of Hermes 4's thinking system prompt does not count as closed reasoning. A prompt ending in
-an open ``<think>`` starts the parser in reasoning.
+an open ``<think>`` starts the parser in reasoning, streaming (``adjust_initial_state_from_prompt``)
+and non-streaming (``set_prompt_token_ids``, vLLM 0.33); with a multi-token ``<think>`` (Llama-3)
+the final turn's ids are decoded and parsed.
+
+Request options: ``tool_choice="none"`` keeps tool-call markup as content (vLLM drops
+``tool_calls`` then, and defaults requests without tools to it); ``"required"`` and named tools
+run through this parser as for ``"auto"`` (``supports_required_and_named = False``), so the calls
+stream. Whitespace before the first ``<think>`` is content and the think block stays reasoning.
+Without a reasoning parser, the non-streaming result keeps think blocks verbatim in the content
+(vLLM's result has no reasoning field for the tool parser to fill).
 """
 
 from __future__ import annotations
@@ -53,7 +62,17 @@ from vllm.tool_parsers import ToolParser, ToolParserManager
 
 import hermes_stream as hs
 
-from ._common import THINK_CLOSE, THINK_OPEN, ReasoningSplitter, split_raw, tool_set
+from ._common import (
+    THINK_CLOSE,
+    THINK_OPEN,
+    MarkupAsContent,
+    ReasoningSplitter,
+    prompt_opens_reasoning,
+    split_raw,
+    tool_set,
+    turn_ids,
+)
+from .transformers import as_vocab
 
 __all__ = ["NAME", "HermesStreamReasoningParser", "HermesStreamToolParser", "to_delta_message"]
 
@@ -62,6 +81,21 @@ NAME = "hermes_stream"
 #: Tokens that start a turn (or end one) in Hermes 4's ChatML and Llama-3 templates.
 _TURN_TOKENS = ("<|im_start|>", "<|im_end|>", "<|start_header_id|>", "<|eot_id|>")
 _IDS_CACHE: dict[int, tuple[Any, int | None, int | None, frozenset[int]]] = {}
+_VOCAB_CACHE: dict[int, tuple[Any, Any, frozenset[int]]] = {}
+
+
+def _vocab_of(tokenizer: Any) -> tuple[Any, frozenset[int]] | None:
+    """(hs.Vocab, turn-boundary ids) of a tokenizer whose ``<think>`` is several tokens
+    (Llama-3), cached per tokenizer object; None when no Vocab can be built from it."""
+    hit = _VOCAB_CACHE.get(id(tokenizer))
+    if hit is not None and hit[0] is tokenizer:
+        return hit[1], hit[2]
+    try:
+        vocab = as_vocab(tokenizer)
+    except (TypeError, ValueError):
+        return None
+    _VOCAB_CACHE[id(tokenizer)] = (tokenizer, vocab, turn_ids(vocab))
+    return vocab, turn_ids(vocab)
 
 
 def _special_ids(tokenizer: Any) -> tuple[int | None, int | None, frozenset[int]]:
@@ -151,8 +185,19 @@ class HermesStreamReasoningParser(ReasoningParser):
         return count
 
     def adjust_initial_state_from_prompt(self, prompt_token_ids: Sequence[int]) -> None:
-        if self._splitter is None and self._start_id is not None:
-            self._start_in_reasoning = self._last_think_tag(prompt_token_ids) == self._start_id
+        if self._splitter is None:
+            self._start_in_reasoning = self._prompt_opens_reasoning(prompt_token_ids)
+
+    def set_prompt_token_ids(self, prompt_token_ids: Sequence[int]) -> None:
+        """vLLM 0.33 passes the prompt here before ``parse`` (non-streaming) and before the first
+        streamed delta: a final turn that opened ``<think>`` starts the parser in reasoning."""
+        self.adjust_initial_state_from_prompt(prompt_token_ids)
+
+    def _prompt_opens_reasoning(self, prompt_token_ids: Sequence[int]) -> bool:
+        if self._start_id is not None:  # <think> is one token (Qwen3): read the ids
+            return self._last_think_tag(prompt_token_ids) == self._start_id
+        found = _vocab_of(self.model_tokenizer)  # several tokens (Llama-3): decode the final turn
+        return found is not None and prompt_opens_reasoning(prompt_token_ids, *found)
 
     # -- non-streaming --------------------------------------------------------------------
     def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
@@ -199,11 +244,16 @@ class HermesStreamToolParser(ToolParser):
 
     engine_based_streaming = True
     structural_tag_model = "hermes"
+    #: ``tool_choice="required"`` / a named tool: vLLM calls this parser as for "auto" (the
+    #: structural tag, when on, makes the model write Hermes ``<tool_call>`` blocks), so the
+    #: calls stream; vLLM's JSON-list path would find nothing in Hermes output.
+    supports_required_and_named = False
 
     def __init__(self, tokenizer: Any, tools: Any = None, **kwargs: Any) -> None:
         super().__init__(tokenizer, tools)
         self._tools = tool_set(self.tools)
         self._parser: Any = None  # made on the first streamed delta
+        self._raw: MarkupAsContent | None = None  # tool_choice="none": markup stays content
 
     def adjust_request(self, request: Any) -> Any:
         request = super().adjust_request(request)
@@ -214,6 +264,9 @@ class HermesStreamToolParser(ToolParser):
 
     # -- non-streaming --------------------------------------------------------------------
     def extract_tool_calls(self, model_output: str, request: Any) -> ExtractedToolCallInformation:
+        if _choice_none(request):  # vLLM keeps only .content: the markup stays in it
+            return ExtractedToolCallInformation(tools_called=False, tool_calls=[],
+                                                content=model_output or None)
         msg = hs.parse(model_output, tools=self._tools, reasoning_budget=None)
         calls = [
             ToolCall(id=c.id, type="function",
@@ -221,8 +274,14 @@ class HermesStreamToolParser(ToolParser):
             for c in msg.tool_calls
             if c.error is None
         ]
+        content = msg.content
+        if msg.reasoning:
+            # Only without a reasoning parser does the text still hold think blocks, and
+            # vLLM's non-streaming result has no reasoning field then: keep them verbatim.
+            content = "".join(t for k, t in ((seg.kind, seg.text) for seg in msg.segments) if k != "tool_call"
+                              and not (k == "tag" and t not in (THINK_OPEN, THINK_CLOSE)))
         return ExtractedToolCallInformation(
-            tools_called=bool(calls), tool_calls=calls, content=msg.content or None
+            tools_called=bool(calls), tool_calls=calls, content=content or None
         )
 
     # -- streaming ------------------------------------------------------------------------
@@ -238,16 +297,33 @@ class HermesStreamToolParser(ToolParser):
     ) -> DeltaMessage | None:
         p = self._parser
         if p is None:
-            p = self._parser = hs.StreamParser(tools=self._tools, reasoning_budget=None)
+            if _choice_none(request):
+                p = self._parser = self._raw = MarkupAsContent()
+            else:
+                p = self._parser = hs.StreamParser(tools=self._tools, reasoning_budget=None)
         if p.finished:
             return None
+        if self._raw is not None:
+            return _text_message(*self._raw.feed(delta_text))
         return to_delta_message(p.feed(delta_text))
 
     def finish_streaming(self) -> DeltaMessage | None:
         p = self._parser
         if p is None or p.finished:
             return None
+        if self._raw is not None:
+            return _text_message(*self._raw.finish())
         return to_delta_message(p.finish())
+
+
+def _choice_none(request: Any) -> bool:
+    return getattr(request, "tool_choice", None) == "none"
+
+
+def _text_message(reasoning: str, content: str) -> DeltaMessage | None:
+    if not (reasoning or content):
+        return None
+    return DeltaMessage(reasoning=reasoning or None, content=content or None)
 
 
 # Eager registration: works however the module was imported (module name or file path).

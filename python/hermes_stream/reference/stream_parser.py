@@ -76,6 +76,7 @@ class StreamParser:
         self._region = REASONING if start_in_reasoning else CONTENT
         self._close_ids = close_ids(self._opts)
         self._after_forced = False
+        self._reasoning_start = start_in_reasoning  # only whitespace since reasoning began
         self._held = ""
         self._decoder = Utf8Decoder()
         self._finished = False
@@ -245,9 +246,10 @@ class StreamParser:
     # ----------------------------------------------------------------------- scanning
     def _live_tags(self) -> tuple[str, ...]:
         if self._region == REASONING:
+            tags = (THINK_CLOSE, THINK_OPEN) if self._reasoning_start else (THINK_CLOSE,)
             if self._opts.tool_calls_in_reasoning:
-                return (THINK_CLOSE, TOOL_CALL_OPEN)
-            return (THINK_CLOSE,)
+                return tags + (TOOL_CALL_OPEN,)
+            return tags
         if self._region == CALL:
             return (TOOL_CALL_CLOSE,)
         if self._after_forced:
@@ -317,10 +319,14 @@ class StreamParser:
         self._add_segment("tag", tag)
         if tag == TOOL_CALL_CLOSE:
             self._end_call()
-        elif self._region == REASONING:  # </think>
-            self._region = CONTENT
+        elif self._region == REASONING:
+            if tag == THINK_OPEN:  # <think> at the start of reasoning: absorbed (rule 7)
+                return
+            self._region = CONTENT  # </think>
+            self._reasoning_start = False
         elif tag == THINK_OPEN:
             self._region = REASONING
+            self._reasoning_start = True
             self._after_forced = False
             self._maybe_force(end_of_delta=False)
         else:  # </think> right after a forced close: absorbed
@@ -333,6 +339,8 @@ class StreamParser:
             return
         if region == REASONING:
             self._d_reasoning.append(text)
+            if self._reasoning_start and not all(ch in WHITESPACE for ch in text):
+                self._reasoning_start = False
         else:
             self._d_content.append(text)
             if self._after_forced and not all(ch in WHITESPACE for ch in text):
