@@ -21,6 +21,9 @@ PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyOb
 PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::string* name,
                        const std::string& arguments);
 
+/// Sets a new Delta's `loop` (steals `loop`, a LoopInfo).
+void SetDeltaLoop(PyObject* delta, PyObject* loop);
+
 }  // namespace hermes_stream::py_glue
 
 #endif  // HERMES_STREAM_SRC_DELTA_TYPE_H_

@@ -26,7 +26,8 @@ from ._parser import StreamParser, parse
 from ._render import TemplateError, apply_chat_template, render
 from ._schema import ToolSet
 from ._vocab import Vocab
-from ._types import ForcedClose, Message, Segment, ToolCall
+from ._options import LoopGuard
+from ._types import ForcedClose, LoopInfo, Message, Segment, ToolCall
 
 ToolCallDelta = _core.ToolCallDelta
 
@@ -44,6 +45,8 @@ __all__ = [
     "BatchParser",
     "Delta",
     "ForcedClose",
+    "LoopGuard",
+    "LoopInfo",
     "Message",
     "Segment",
     "StreamParser",
