@@ -8,6 +8,7 @@ streams, chunkings and guard settings, in token mode (``feed_tokens``) and byte 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -516,3 +517,73 @@ def test_model_output_never_raises_with_a_guard() -> None:
         p.finish()
         joined = "".join(s.text for s in p.message.segments if s.kind != "forced")
         assert joined == data.decode("utf-8", "replace")
+
+
+# ----------------------------------------------------------------------------- transformers
+QWEN3 = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "tokenizers" / "qwen3"
+
+
+def test_transformers_processor_closes_a_looping_row() -> None:
+    """model.generate on a tiny random Qwen3 with a scripted output per row: the row that starts
+    looping gets the forced close right after the token that meets the rule; the other row is
+    left alone; a parser fed the returned ids agrees."""
+    torch = pytest.importorskip("torch", reason="integration test: needs torch")
+    transformers = pytest.importorskip("transformers", reason="integration test: needs transformers")
+    if not QWEN3.is_dir():
+        pytest.skip(f"{QWEN3} is absent: needs ../shared/reference")
+    from hermes_stream.integrations.transformers import ReasoningBudgetProcessor
+
+    tok = transformers.AutoTokenizer.from_pretrained(str(QWEN3))
+    tok.padding_side = "left"
+    vocab = hs.Vocab.from_tokenizer(tok)
+    torch.manual_seed(0)
+    config = transformers.Qwen3Config(
+        vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=512,
+        tie_word_embeddings=False, eos_token_id=[151645, 151643], pad_token_id=151643,
+    )
+    model = transformers.Qwen3ForCausalLM(config).eval()
+    prompt = "<|im_start|>user\nCount.<|im_end|>\n<|im_start|>assistant\n<think>\n"
+    prefix = tok.encode("Let me work this out step by step.")
+    cycle = tok.encode(" and then we check it again,")
+    steps = 90
+    scripts = [(prefix + cycle * steps)[:steps], [1000 + 7 * i for i in range(steps)]]
+
+    class Script(transformers.LogitsProcessor):  # the "model" output, before our processor
+        def __init__(self, width: int) -> None:
+            self.width = width
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            k = input_ids.shape[1] - self.width
+            scores = scores.clone()
+            for r, script in enumerate(scripts):
+                scores[r, script[k]] = 1e4
+            return scores
+
+    guard = hs.LoopGuard(min_repeats=4, max_period=32, min_span=40, on_loop="close")
+    proc = ReasoningBudgetProcessor(tok, None, start_in_reasoning=True, loop_guard=guard)
+    enc = tok([prompt, prompt], return_tensors="pt", padding=True)
+    width = enc["input_ids"].shape[1]
+    with torch.no_grad():
+        out = model.generate(**enc, logits_processor=[Script(width), proc], max_new_tokens=steps,
+                             do_sample=False, pad_token_id=151643)
+    gens = [row[width:] for row in out.tolist()]
+    expected = first_loop(scripts[0], 4, 32, 40)
+    assert expected is not None and expected[0] == len(cycle)
+    at = expected[3]  # the forced close starts right after the token that met the rule
+    assert gens[0][:at] == scripts[0][:at]
+    assert gens[0][at : at + len(CLOSE_QWEN)] == CLOSE_QWEN
+    assert proc.forced_positions == [[at], []]
+    assert [[info(x) for x in row] for row in proc.loops] == [[expected], []]
+    assert gens[1] == scripts[1]  # no loop: never forced
+    p = hs.StreamParser(vocab=vocab, reasoning_budget=None, start_in_reasoning=True,
+                        loop_guard=guard)
+    forced_at = [i for i, t in enumerate(gens[0]) if p.feed_tokens(t).forced is not None]
+    p.finish()
+    assert forced_at == [at - 1]
+    m = p.message
+    assert m.loop_closed and [info(x) for x in m.loops] == [expected]
+    assert m.reasoning == vocab.decode(scripts[0][:at]).decode()
+
+
+CLOSE_QWEN = [198, 151668, 198]  # "\n</think>\n" in Qwen3
