@@ -22,11 +22,21 @@ LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
                                 std::to_string(min_span));
   }
   max_period_ = static_cast<std::int32_t>(max_period);
+  stride_.assign(static_cast<std::size_t>(max_period) + 1, 0);
+  std::int64_t max_stride = 1;
+  for (std::int64_t p = 1; p <= max_period; ++p) {
+    const std::int64_t s = std::max<std::int64_t>(1, std::min(4 * p, Need(p) - p));
+    stride_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(s);
+    max_stride = std::max(max_stride, s);
+  }
+  buckets_ = static_cast<std::int32_t>(max_stride) + 1;
   std::size_t cap = 1;
-  while (cap < 3 * static_cast<std::size_t>(max_period) + 2) cap <<= 1;
+  while (cap < 2 * static_cast<std::size_t>(max_period) + static_cast<std::size_t>(max_stride) + 2) {
+    cap <<= 1;
+  }
   ring_.assign(cap, 0);
   mask_ = cap - 1;
-  head_.assign(static_cast<std::size_t>(max_period) + 1, -1);
+  head_.assign(static_cast<std::size_t>(buckets_), -1);
   next_.assign(static_cast<std::size_t>(max_period) + 1, -1);
   is_active_.assign(static_cast<std::size_t>(max_period) + 1, 0);
   Reset();
@@ -39,11 +49,12 @@ void LoopDetector::Reset() {
   info_ = LoopInfo{};
   active_.clear();
   std::fill(is_active_.begin(), is_active_.end(), 0);
-  // Period p is first due at n = p, whose bucket is p % (P + 1) = p.
-  head_[0] = -1;
-  for (std::int32_t p = 1; p <= max_period_; ++p) {
-    head_[static_cast<std::size_t>(p)] = p;
-    next_[static_cast<std::size_t>(p)] = -1;
+  // Period p is first due at n = s(p) (< buckets_), then every s(p) units.
+  std::fill(head_.begin(), head_.end(), -1);
+  for (std::int32_t p = max_period_; p >= 1; --p) {
+    const std::size_t b = static_cast<std::size_t>(stride_[static_cast<std::size_t>(p)]);
+    next_[static_cast<std::size_t>(p)] = head_[b];
+    head_[b] = p;
   }
 }
 
@@ -53,9 +64,10 @@ std::int64_t LoopDetector::Need(std::int64_t p) const {
 
 bool LoopDetector::Push(std::int64_t unit) {
   if (done_) return false;
-  ring_[static_cast<std::size_t>(n_) & mask_] = unit;
+  const auto u = static_cast<std::uint32_t>(unit);
+  ring_[static_cast<std::size_t>(n_) & mask_] = u;
   const std::int64_t n = ++n_;
-  if (++slot_ > max_period_) slot_ = 0;
+  if (++slot_ == buckets_) slot_ = 0;
   std::int32_t best = 0;
   std::int64_t best_run = 0;
   auto consider = [&](std::int32_t p, std::int64_t run) {
@@ -67,7 +79,7 @@ bool LoopDetector::Push(std::int64_t unit) {
   // Active periods: one comparison each; a broken run leaves the set.
   for (std::size_t k = 0; k < active_.size();) {
     Active& a = active_[k];
-    if (unit == At(n - 1 - a.period)) {
+    if (u == At(n - 1 - a.period)) {
       ++a.run;
       consider(a.period, a.run);
       ++k;
@@ -77,16 +89,18 @@ bool LoopDetector::Push(std::int64_t unit) {
       active_.pop_back();
     }
   }
-  // Periods due now (n is a multiple of each): move each to its next bucket, then check it.
+  // Periods due now (n is a multiple of each one's stride): move each to its next bucket, then
+  // check it; on ordinary text the first comparison already differs.
   std::int32_t p = head_[static_cast<std::size_t>(slot_)];
   head_[static_cast<std::size_t>(slot_)] = -1;
   while (p != -1) {
     const std::int32_t following = next_[static_cast<std::size_t>(p)];
-    std::int32_t bucket = slot_ + p;
-    if (bucket > max_period_) bucket -= max_period_ + 1;
+    std::int32_t bucket = slot_ + stride_[static_cast<std::size_t>(p)];
+    if (bucket >= buckets_) bucket -= buckets_;
     next_[static_cast<std::size_t>(p)] = head_[static_cast<std::size_t>(bucket)];
     head_[static_cast<std::size_t>(bucket)] = p;
-    if (is_active_[static_cast<std::size_t>(p)] == 0 && n >= 2 * static_cast<std::int64_t>(p)) {
+    if (n >= 2 * static_cast<std::int64_t>(p) && u == At(n - 1 - p) &&
+        is_active_[static_cast<std::size_t>(p)] == 0) {
       Check(p);
       if (is_active_[static_cast<std::size_t>(p)] != 0) consider(p, active_.back().run);
     }

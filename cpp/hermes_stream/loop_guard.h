@@ -7,13 +7,14 @@
 // rule holds for some p (the smallest such p), exactly; the reference
 // (python/hermes_stream/reference/loop_guard.py) checks every p and must agree.
 //
-// Algorithm (O(log max_period) amortised per unit, memory O(max_period)):
-//  * discovery: period p is checked at every n that is a multiple of p (a calendar queue visits
-//    exactly the due periods: about ln(max_period) per unit). The check compares the last p units
-//    with the p before them, newest first, stopping at the first difference (on ordinary text
-//    that is the first comparison). A run of period p is therefore found by the time
-//    run(p) = 2p - 1, which is before the rule can hold (run(p) >= (min_repeats - 1) * p >= 2p),
-//    and its exact run length is then counted back (at most 2p units).
+// Algorithm (about ln(max_period) / 4 checks per unit amortised, memory O(max_period)):
+//  * discovery: period p is checked every s(p) units, s(p) = min(4p, need(p) - p) where
+//    need(p) = max((min_repeats - 1) * p, min_span - p) is the run the rule needs (a calendar
+//    queue visits exactly the due periods). The check compares the last p units with the p
+//    before them, newest first, stopping at the first difference (on ordinary text, the first
+//    comparison). A run of period p is therefore found by the time run(p) = p + s(p) - 1 <
+//    need(p), before the rule can hold, and its exact length is then counted back (at most
+//    p + s(p) units, all inside the ring of >= 2 max_period + max s + 2 units).
 //  * tracking: a found period stays "active" and its run grows by one comparison per unit until
 //    it breaks; the rule is checked on active periods only.
 //  * pruning: a period q is not activated while an active c < q with c | q has run(c) >= q:
@@ -56,7 +57,8 @@ class LoopDetector {
   /// Start a new sequence (a new reasoning region).
   void Reset();
 
-  /// Append one unit. Returns true at the unit where the rule first holds (info() is then set);
+  /// Append one unit (a token id or a byte; only its low 32 bits are compared, and token ids are
+  /// below the vocabulary size). Returns true at the unit where the rule first holds (info() is then set);
   /// afterwards every Push is ignored (returns false) until Reset().
   bool Push(std::int64_t unit);
 
@@ -70,18 +72,20 @@ class LoopDetector {
     std::int64_t run;
   };
   std::int64_t Need(std::int64_t p) const;
-  std::int64_t At(std::int64_t i) const { return ring_[static_cast<std::size_t>(i) & mask_]; }
+  std::uint32_t At(std::int64_t i) const { return ring_[static_cast<std::size_t>(i) & mask_]; }
   void Check(std::int32_t p);
 
   std::int64_t min_repeats_;
   std::int32_t max_period_;
   std::int64_t min_span_;
-  std::vector<std::int64_t> ring_;  // the last ring_.size() units (a power of two >= 3P + 2)
+  std::vector<std::uint32_t> ring_;  // the last ring_.size() units (a power of two)
   std::size_t mask_ = 0;
-  std::int64_t n_ = 0;          // units since Reset()
-  std::int32_t slot_ = 0;       // n_ % (max_period_ + 1): the calendar bucket due now
-  std::vector<std::int32_t> head_;  // calendar: first period due in each bucket, -1 if none
-  std::vector<std::int32_t> next_;  // next period in the same bucket
+  std::int64_t n_ = 0;                // units since Reset()
+  std::int32_t buckets_ = 0;          // calendar size: max s(p) + 1
+  std::int32_t slot_ = 0;             // n_ % buckets_: the calendar bucket due now
+  std::vector<std::int32_t> stride_;  // s(p)
+  std::vector<std::int32_t> head_;    // calendar: first period due in each bucket, -1 if none
+  std::vector<std::int32_t> next_;    // next period in the same bucket
   std::vector<Active> active_;
   std::vector<std::uint8_t> is_active_;
   bool done_ = false;

@@ -83,11 +83,13 @@ TEST(LoopDetector, PeriodAboveMaxIsIgnored) {
 
 // Sequences over small alphabets with pieces repeated a few times (squares, near-loops, loops
 // that break): where an exact detector could go wrong.
-void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len) {
+void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len,
+                  int max_extra_repeats = 3) {
   std::mt19937_64 rng(seed);
   int hits = 0;
   for (int trial = 0; trial < trials; ++trial) {
-    const std::int64_t m = 3 + static_cast<std::int64_t>(rng() % 4);
+    const std::int64_t m =
+        3 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_extra_repeats + 1));
     const std::int64_t max_p = 1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_p_limit));
     const std::int64_t span = 1 + static_cast<std::int64_t>(rng() % (4 * static_cast<unsigned>(max_p_limit)));
     const int alphabet = 1 + static_cast<int>(rng() % 4);
@@ -97,7 +99,7 @@ void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len) 
       if (rng() % 3 == 0 && !x.empty()) {  // repeat a recent piece a few times
         const std::size_t back =
             1 + rng() % std::min<std::size_t>(x.size(), static_cast<std::size_t>(max_p_limit) + 2);
-        const int reps = 1 + static_cast<int>(rng() % 6);
+        const int reps = 1 + static_cast<int>(rng() % static_cast<unsigned>(3 + 2 * max_extra_repeats));
         const std::vector<std::int64_t> piece(x.end() - static_cast<std::ptrdiff_t>(back),
                                               x.end());
         for (int r = 0; r < reps; ++r) x.insert(x.end(), piece.begin(), piece.end());
@@ -118,6 +120,9 @@ void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len) 
 TEST(LoopDetector, RandomAgainstBruteForce) { RandomTrials(12345, 3000, 12, 120); }
 
 TEST(LoopDetector, RandomLongerPeriodsAgainstBruteForce) { RandomTrials(777, 400, 40, 400); }
+
+// Many repeats (long discovery strides, long counted-back runs).
+TEST(LoopDetector, RandomManyRepeatsAgainstBruteForce) { RandomTrials(4242, 300, 20, 600, 12); }
 
 TEST(LoopDetector, ResetStartsOver) {
   LoopDetector d(3, 4, 1);
