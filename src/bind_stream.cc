@@ -39,8 +39,8 @@ void ApplyLoopGuard(ParserOptions& o, PyObject* arg) {
   g.enabled = true;
   std::tie(g.min_repeats, g.max_period_tokens, g.min_span_tokens, g.max_period_bytes,
            g.min_span_bytes, g.close) = t;
-  LoopDetector(g.min_repeats, g.max_period_tokens, g.min_span_tokens);  // validate both units
-  LoopDetector(g.min_repeats, g.max_period_bytes, g.min_span_bytes);
+  LoopDetector::Validate(g.min_repeats, g.max_period_tokens, g.min_span_tokens);  // both units
+  LoopDetector::Validate(g.min_repeats, g.max_period_bytes, g.min_span_bytes);
 }
 
 py::object LoopInfoObject(const LoopInfo& info, const char* unit) {

@@ -6,21 +6,26 @@
 
 namespace hermes_stream {
 
-LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
-                           std::int64_t min_span)
-    : min_repeats_(min_repeats), max_period_(0), min_span_(min_span) {
-  if (min_repeats < 3) {
-    throw std::invalid_argument("loop guard min_repeats must be >= 3, got " +
+void LoopDetector::Validate(std::int64_t min_repeats, std::int64_t max_period,
+                            std::int64_t min_span) {
+  if (min_repeats < 3 || min_repeats > (std::int64_t{1} << 20)) {
+    throw std::invalid_argument("loop guard min_repeats must be in [3, 1048576], got " +
                                 std::to_string(min_repeats));
   }
   if (max_period < 1 || max_period > (1 << 20)) {
     throw std::invalid_argument("loop guard max_period must be in [1, 1048576], got " +
                                 std::to_string(max_period));
   }
-  if (min_span < 1) {
-    throw std::invalid_argument("loop guard min_span must be >= 1, got " +
+  if (min_span < 1 || min_span > (std::int64_t{1} << 40)) {
+    throw std::invalid_argument("loop guard min_span must be in [1, 2^40], got " +
                                 std::to_string(min_span));
   }
+}
+
+LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
+                           std::int64_t min_span)
+    : min_repeats_(min_repeats), max_period_(0), min_span_(min_span) {
+  Validate(min_repeats, max_period, min_span);
   max_period_ = static_cast<std::int32_t>(max_period);
   stride_.assign(static_cast<std::size_t>(max_period) + 1, 0);
   std::int64_t max_stride = 1;

@@ -54,6 +54,9 @@ class LoopDetector {
   /// Throws std::invalid_argument unless min_repeats >= 3, max_period >= 1, min_span >= 1.
   LoopDetector(std::int64_t min_repeats, std::int64_t max_period, std::int64_t min_span);
 
+  /// The constructor's checks alone (no allocation).
+  static void Validate(std::int64_t min_repeats, std::int64_t max_period, std::int64_t min_span);
+
   /// Start a new sequence (a new reasoning region).
   void Reset();
 

@@ -142,6 +142,9 @@ TEST(LoopDetector, BadOptionsThrow) {
   EXPECT_THROW(LoopDetector(2, 4, 1), std::invalid_argument);
   EXPECT_THROW(LoopDetector(3, 0, 1), std::invalid_argument);
   EXPECT_THROW(LoopDetector(3, 4, 0), std::invalid_argument);
+  EXPECT_THROW(LoopDetector(std::int64_t{1} << 21, 4, 1), std::invalid_argument);
+  EXPECT_THROW(LoopDetector::Validate(3, 4, std::int64_t{1} << 41), std::invalid_argument);
+  EXPECT_NO_THROW(LoopDetector::Validate(3, 4, 1));
 }
 
 ParserOptions GuardOptions(bool close) {
