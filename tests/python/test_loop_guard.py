@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import hermes_stream as hs
@@ -214,6 +214,7 @@ def test_token_mode_native_equals_reference_equals_definition(
     assert native == ref
     loops = [info(x) for x in native[1]["loops"]]
     expected = first_loop(units, m, max_p, span)
+    event(f"loop={expected is not None}")
     assert loops == ([] if expected is None else [expected])
 
 
@@ -250,6 +251,7 @@ def test_byte_mode_native_equals_reference(parts: list[str], m: int, max_p: int,
     native = run_text(hs.StreamParser, chunks, **opts)
     ref = run_text(hs.reference.StreamParser, chunks, **opts)
     assert native == ref
+    event(f"loops={len(native[1]['loops'])} closed={native[1]['loop_closed']}")
     if on_loop == "report" and budget is None:
         # Report mode never changes parsing, and detections do not depend on the chunking (the
         # token counts of text feeds do, hence no budget here).
@@ -290,6 +292,7 @@ def test_token_mode_with_tags_native_equals_reference(plan: list[Any], on_loop: 
     )
     native = run_tokens(hs.StreamParser, chunks, **opts)
     assert native == run_tokens(hs.reference.StreamParser, chunks, **opts)
+    event(f"loops={len(native[1]['loops'])} closed={native[1]['loop_closed']}")
     # Token mode is chunking-invariant in both modes (every id is its own piece).
     one_by_one = run_tokens(hs.StreamParser, [[i] for i in ids], **opts)
     assert one_by_one[1] == native[1]
@@ -588,3 +591,15 @@ def test_transformers_processor_closes_a_looping_row() -> None:
 
 
 CLOSE_QWEN = [198, 151668, 198]  # "\n</think>\n" in Qwen3
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_loop_completed_by_finish_is_reported_not_closed(name: str) -> None:
+    guard = hs.LoopGuard(min_repeats=3, max_period=4, min_span=6, on_loop="close")
+    p = BACKENDS[name](loop_guard=guard, reasoning_budget=None)
+    d = p.feed("<think>" + "<" * 6)
+    assert d.reasoning == "<" * 5 and d.loop is None  # the last "<" is held: it could start </think>
+    d = p.finish()  # releases it into reasoning: the sixth "<" meets the rule
+    assert d.reasoning == "<" and info(d.loop) == (1, 6, 0, 6) and d.forced is None
+    m = p.message
+    assert m.loop_detected and not m.loop_closed and m.reasoning == "<" * 6
