@@ -274,6 +274,30 @@ def test_tokens_guard_ratio() -> None:
           f"guard on {best['on'] / len(ids) * 1e9:.0f} ns, ratio {ratio:.3f} (target <= 1.3)")
 
 
+def test_text_guard_ratio() -> None:
+    """Byte mode: ``feed(text)`` per delta on the 30K stream, guard on / off (informational)."""
+    s = stream(N)
+    rounds = 3 if SMOKE else 15
+    best = {"off": float("inf"), "on": float("inf")}
+    for _ in range(rounds):
+        for name, guard in (("off", None), ("on", GUARD_ON)):
+            p = hs.StreamParser(reasoning_budget=None, loop_guard=guard)
+            tokens = s.fresh_tokens()
+            t0 = time.perf_counter()
+            feed = p.feed
+            for piece in tokens:
+                feed(piece)
+            p.finish()
+            best[name] = min(best[name], time.perf_counter() - t0)
+            assert p.message.reasoning == s.reasoning and not p.message.loop_detected
+    n = len(s.fresh_tokens())
+    ratio = best["on"] / best["off"]
+    RESULTS["text_guard_ratio"] = {"group": "loop_guard", "unit": "ratio", "n_units": n,
+                                   "rounds": rounds, "min_us": ratio, "median_us": ratio}
+    print(f"\nfeed(text) per delta on the {N} stream: off {best['off'] / n * 1e9:.0f} ns, "
+          f"guard on {best['on'] / n * 1e9:.0f} ns, ratio {ratio:.3f}")
+
+
 # ----------------------------------------------------------------------------- (c)
 ROWS = 256
 STEPS = 20 if SMOKE else 200

@@ -28,9 +28,12 @@ LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
   Validate(min_repeats, max_period, min_span);
   max_period_ = static_cast<std::int32_t>(max_period);
   stride_.assign(static_cast<std::size_t>(max_period) + 1, 0);
+  // The longest stride that still finds every run in time is need(p) - p; capping it at
+  // 6 max_period - 2 keeps the ring at 8 max_period (rounded up to a power of two).
+  const std::int64_t stride_cap = 6 * max_period - 2;
   std::int64_t max_stride = 1;
   for (std::int64_t p = 1; p <= max_period; ++p) {
-    const std::int64_t s = std::max<std::int64_t>(1, std::min(4 * p, Need(p) - p));
+    const std::int64_t s = std::max<std::int64_t>(1, std::min(stride_cap, Need(p) - p));
     stride_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(s);
     max_stride = std::max(max_stride, s);
   }
@@ -68,8 +71,18 @@ std::int64_t LoopDetector::Need(std::int64_t p) const {
 }
 
 bool LoopDetector::Push(std::int64_t unit) {
-  if (done_) return false;
-  const auto u = static_cast<std::uint32_t>(unit);
+  return !done_ && PushOne(static_cast<std::uint32_t>(unit));
+}
+
+std::size_t LoopDetector::PushBytes(const char* bytes, std::size_t n) {
+  if (done_) return 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (PushOne(static_cast<unsigned char>(bytes[i]))) return i + 1;
+  }
+  return n;
+}
+
+inline bool LoopDetector::PushOne(std::uint32_t u) {
   ring_[static_cast<std::size_t>(n_) & mask_] = u;
   const std::int64_t n = ++n_;
   if (++slot_ == buckets_) slot_ = 0;

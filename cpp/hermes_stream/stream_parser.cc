@@ -280,11 +280,9 @@ void StreamParser::EmitText(std::string_view text) {
       return;
     case Region::kReasoning:
       if (loop_unit_ == LoopUnit::kBytes) {
-        if (loop_->done()) {
-          loop_units_ += static_cast<std::int64_t>(text.size());
-        } else {
-          for (char c : text) PushLoopUnit(static_cast<unsigned char>(c));
-        }
+        const std::size_t pushed = loop_->PushBytes(text.data(), text.size());
+        if (loop_->done() && pushed != 0) OnLoop();  // this text completed the rule
+        loop_units_ += static_cast<std::int64_t>(text.size());
       }
       delta_.reasoning.append(text);
       AddSegment(SegmentKind::kReasoning, text);
@@ -530,7 +528,10 @@ void StreamParser::SelectLoopUnit(LoopUnit unit) {
 
 void StreamParser::PushLoopUnit(std::int64_t unit) {
   ++loop_units_;
-  if (!loop_->Push(unit)) return;
+  if (loop_->Push(unit)) OnLoop();
+}
+
+void StreamParser::OnLoop() {
   LoopInfo info = loop_->info();
   info.start += loop_base_;
   info.end += loop_base_;

@@ -112,6 +112,7 @@ class StreamParser {
   enum class LoopUnit : std::uint8_t { kUnset, kTokens, kBytes };
   void SelectLoopUnit(LoopUnit unit);
   void PushLoopUnit(std::int64_t unit);
+  void OnLoop();  // the detector just met the rule: record and report it
   void ActOnLoop();
   TagSet LiveTags() const;
 
