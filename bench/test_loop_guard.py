@@ -13,6 +13,7 @@
 (c) ``test_processor_*``: the transformers ``ReasoningBudgetProcessor`` per generation step at
     256 rows, with and without the guard (the processor called directly with growing
     ``input_ids`` views, as ``generate`` calls it).
+(d) ``test_memory_bounded_with_guard``: the heap stays constant with the guard on a long stream.
 """
 
 from __future__ import annotations
@@ -332,3 +333,40 @@ def test_processor_step_256_rows(benchmark: Any, guard: hs.LoopGuard | None) -> 
     proc = measure(benchmark, _steps, key=key, group="loop_guard_processor", kind="slow",
                    setup=lambda: _processor_setup(guard), n_units=STEPS, unit="step", rows=ROWS)
     assert proc.forced_positions == [[]] * ROWS
+
+
+# ----------------------------------------------------------------------------- memory
+def test_memory_bounded_with_guard(benchmark: Any) -> None:
+    """keep_message=False plus the guard: the malloc heap does not grow with the stream (same
+    measure as test_memory.py: growth after a 10% warm-up, over the 120K-token stream)."""
+    import test_memory as tm
+
+    if tm.MALLINFO2 is None:
+        pytest.skip("needs glibc >= 2.33 (mallinfo2) on Linux")
+    s = stream(SIZES[-1])
+
+    def run(tokens: list[str]) -> list[int]:
+        import gc
+
+        gc.collect()
+        p = hs.StreamParser(reasoning_budget=None, keep_message=False, loop_guard=GUARD_ON)
+        feed = p.feed
+        step = max(len(tokens) // tm.CHECKPOINTS, 1)
+        growth = []
+        for start in range(0, len(tokens), step):
+            for i in range(start, min(start + step, len(tokens))):
+                piece, tokens[i] = tokens[i], ""
+                feed(piece)
+            if start == 0:
+                heap0 = tm._heap_in_use()
+            else:
+                growth.append(tm._heap_in_use() - heap0)
+        p.finish()
+        assert not p.message.loop_detected
+        return growth
+
+    benchmark.group = "memory"
+    growth = benchmark.pedantic(run, setup=lambda: ((s.fresh_tokens(),), {}), rounds=1,
+                                iterations=1)
+    benchmark.extra_info.update(key="memory_guard_nokeep", heap_growth_max=max(growth))
+    assert max(growth) <= tm.HEAP_BOUND, growth
