@@ -1,4 +1,4 @@
-// The native Delta type: a small C-level object with four read-only fields, created once per feed.
+// The native Delta type: a small C-level object with five read-only fields, created once per feed.
 // A raw CPython type (not a pybind11 class) because it is built on the per-token path.
 #ifndef HERMES_STREAM_SRC_DELTA_TYPE_H_
 #define HERMES_STREAM_SRC_DELTA_TYPE_H_
