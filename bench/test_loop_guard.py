@@ -370,3 +370,34 @@ def test_memory_bounded_with_guard(benchmark: Any) -> None:
                                 iterations=1)
     benchmark.extra_info.update(key="memory_guard_nokeep", heap_growth_max=max(growth))
     assert max(growth) <= tm.HEAP_BOUND, growth
+
+
+# ----------------------------------------------------------------------------- adversarial
+def _fibonacci_word(n: int) -> str:
+    a, b = "a", "ab"
+    while len(b) < n:
+        a, b = b, b + a
+    return b[:n]
+
+
+def test_adversarial_cost() -> None:
+    """Square-rich text (many candidate periods at once): guard cost per byte, informational."""
+    n = 100_000 if SMOKE else 1_000_000
+    rng = random.Random(2)
+    cases = {
+        "random_letters": "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(n)),
+        "fibonacci_word": _fibonacci_word(n),
+        "a^k_b_k<1500": "".join("a" * k + "b" for k in range(1, 1500))[:n],
+        "(ab)^k_c": "".join("ab" * (k % 700 + 1) + "c" for k in range(1, 20000))[:n],
+    }
+    for name, text in cases.items():
+        best = {}
+        for label, guard in (("off", None), ("on", hs.LoopGuard())):
+            t0 = time.perf_counter()
+            m = hs.parse("<think>" + text, loop_guard=guard, reasoning_budget=None)
+            best[label] = (time.perf_counter() - t0) / len(text) * 1e9
+            assert not m.loops  # none of them ends in 2048 bytes of one period
+        RESULTS[f"loop_adversarial_{name}"] = {
+            "group": "loop_guard", "unit": "byte", "n_units": len(text), "rounds": 1,
+            "min_us": best["on"] / 1e3, "median_us": best["on"] / 1e3}
+        print(f"\n{name}: parse off {best['off']:.1f} ns/byte, guard on {best['on']:.1f} ns/byte")

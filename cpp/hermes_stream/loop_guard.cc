@@ -33,7 +33,10 @@ LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
   const std::int64_t stride_cap = 6 * max_period - 2;
   std::int64_t max_stride = 1;
   for (std::int64_t p = 1; p <= max_period; ++p) {
-    const std::int64_t s = std::max<std::int64_t>(1, std::min(stride_cap, Need(p) - p));
+    // Short periods are re-checked often (at least every 64 units): once found, a short period
+    // prunes its multiples, which keeps the active set small on runs like "aaaa…b".
+    const std::int64_t s = std::max<std::int64_t>(
+        1, std::min({stride_cap, Need(p) - p, std::max<std::int64_t>(16 * p, 64)}));
     stride_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(s);
     max_stride = std::max(max_stride, s);
   }

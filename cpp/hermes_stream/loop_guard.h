@@ -7,10 +7,10 @@
 // rule holds for some p (the smallest such p), exactly; the reference
 // (python/hermes_stream/reference/loop_guard.py) checks every p and must agree.
 //
-// Algorithm (O(1) amortised per unit: sum over p of 1/s(p) checks, 0.37 with the defaults;
-// memory O(max_period)):
-//  * discovery: period p is checked every s(p) units, s(p) = min(need(p) - p, 6 max_period - 2)
-//    where need(p) = max((min_repeats - 1) * p, min_span - p) is the run the rule needs (a
+// Algorithm (sum over p of 1/s(p) checks per unit, about 0.5 with the defaults; memory
+// O(max_period)):
+//  * discovery: period p is checked every s(p) units,
+//    s(p) = min(need(p) - p, 6 max_period - 2, max(16p, 64)), where need(p) = max((min_repeats - 1) * p, min_span - p) is the run the rule needs (a
 //    calendar queue visits exactly the due periods). The check compares the last p units with the p
 //    before them, newest first, stopping at the first difference (on ordinary text, the first
 //    comparison). A run of period p is therefore found by the time run(p) = p + s(p) - 1 <
