@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -25,6 +26,38 @@ namespace {
 
 // Python classes from hermes_stream._types, handed over once by the package (set_types()).
 py::handle g_forced_close_cls;
+py::handle g_loop_info_cls;  // set_loop_type()
+
+// ------------------------------------------------------------------ loop guard glue
+// (min_repeats, max_period_tokens, min_span_tokens, max_period_bytes, min_span_bytes, close)
+// from hermes_stream._options.loop_guard_args(), or None.
+void ApplyLoopGuard(ParserOptions& o, PyObject* arg) {
+  if (arg == nullptr || arg == Py_None) return;
+  auto t = py::cast<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                               std::int64_t, bool>>(py::handle(arg));
+  LoopGuardOptions& g = o.loop_guard;
+  g.enabled = true;
+  std::tie(g.min_repeats, g.max_period_tokens, g.min_span_tokens, g.max_period_bytes,
+           g.min_span_bytes, g.close) = t;
+  LoopDetector::Validate(g.min_repeats, g.max_period_tokens, g.min_span_tokens);  // both units
+  LoopDetector::Validate(g.min_repeats, g.max_period_bytes, g.min_span_bytes);
+}
+
+py::object LoopInfoObject(const LoopInfo& info, const char* unit) {
+  if (!g_loop_info_cls) throw std::logic_error("hermes_stream._core.set_loop_type() not called");
+  return g_loop_info_cls(info.period, info.repeats, info.start, info.end, unit);
+}
+
+void AttachLoop(PyObject* delta, const StreamParser& p, const DeltaOut& out) {
+  if (!out.loop) return;
+  SetDeltaLoop(delta, LoopInfoObject(out.loop_info, p.loop_unit()).release().ptr());
+}
+
+py::list Loops(const StreamParser& p) {
+  py::list out;
+  for (const LoopInfo& info : p.loops()) out.append(LoopInfoObject(info, p.loop_unit()));
+  return out;
+}
 
 std::int64_t TokenCount(py::handle n) {
   if (!n) return 1;  // the default
@@ -84,7 +117,9 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
 }
 
 py::object ToDelta(const StreamParser& p, const DeltaOut& out) {
-  return ToDelta(out, static_cast<bool>(p.options().vocab));
+  py::object d = ToDelta(out, static_cast<bool>(p.options().vocab));
+  AttachLoop(d.ptr(), p, out);
+  return d;
 }
 
 py::object FeedTokens(StreamParser& p, py::handle ids) {
@@ -323,6 +358,10 @@ PyObject* PyCalls(PyObject* self, PyObject*) {
   return Guard([&] { return py::object(Calls(Get(self))); });
 }
 
+PyObject* PyLoops(PyObject* self, PyObject*) {
+  return Guard([&] { return py::object(Loops(Get(self))); });
+}
+
 template <class T, T (StreamParser::*Getter)() const>
 PyObject* GetAttr(PyObject* self, void*) {
   return Guard([&] { return py::object(py::cast((Get(self).*Getter)())); });
@@ -332,7 +371,7 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
   static const char* kwlist[] = {"reasoning_budget", "start_in_reasoning",
                                  "tool_calls_in_reasoning", "budget_close_text", "keep_message",
                                  "tool_names", "id_factory", "max_json_depth", "vocab",
-                                 "close_ids", nullptr};
+                                 "close_ids", "loop_guard", nullptr};
   long long budget;
   int start_in_reasoning, tool_calls_in_reasoning, keep_message;
   PyObject* close_text;
@@ -341,10 +380,12 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
   Py_ssize_t max_depth;
   PyObject* vocab;
   PyObject* close_ids;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LppUpOOnOO:StreamParser",
+  PyObject* loop_guard = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LppUpOOnOO|O:StreamParser",
                                    const_cast<char**>(kwlist), &budget, &start_in_reasoning,
                                    &tool_calls_in_reasoning, &close_text, &keep_message,
-                                   &tool_names, &id_factory, &max_depth, &vocab, &close_ids)) {
+                                   &tool_names, &id_factory, &max_depth, &vocab, &close_ids,
+                                   &loop_guard)) {
     return -1;
   }
   PyObject* ok = Guard([&] {
@@ -379,6 +420,7 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
       o.vocab = py::cast<std::shared_ptr<Vocab>>(vocab);
       o.close_ids = py::cast<std::vector<std::int64_t>>(close_ids);
     }
+    ApplyLoopGuard(o, loop_guard);
     auto* obj = reinterpret_cast<ParserObject*>(self);
     auto fresh = std::make_unique<StreamParser>(std::move(o));
     delete obj->parser;
@@ -419,6 +461,7 @@ PyMethodDef kParserMethods[] = {
      METH_FASTCALL | METH_KEYWORDS, "Internal: feed everything and finish, building no Delta."},
     {"_segments", PySegments, METH_NOARGS, "Internal: [(kind, text)]"},
     {"_calls", PyCalls, METH_NOARGS, "Internal: [(index, id, name, arguments, error, raw, complete)]"},
+    {"_loops", PyLoops, METH_NOARGS, "Internal: [LoopInfo] (the loop guard's detections)"},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -430,6 +473,8 @@ PyGetSetDef kParserGetSet[] = {
      "reasoning tokens counted so far", nullptr},
     {"budget_exceeded", GetAttr<bool, &StreamParser::budget_exceeded>, nullptr,
      "the reasoning budget forced a close", nullptr},
+    {"loop_closed", GetAttr<bool, &StreamParser::loop_closed>, nullptr,
+     "the loop guard forced a close", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
@@ -539,6 +584,7 @@ py::dict FeedMany(const py::dict& streams, const py::handle& items) {
       throw py::type_error(std::string("feed_many() deltas must be str, bytes or a list of token "
                                        "ids, got ") + Py_TYPE(payload)->tp_name);
     }
+    p.CheckLoopUnit(w.tokens);  // before any stream is fed: a mixed-unit guard raises here
     if (p.finished()) {
       throw UsageError("feed_many(): stream " + py::repr(sid).cast<std::string>() +
                        " is finished");
@@ -572,6 +618,9 @@ void RegisterStreamParser(py::module_& m) {
       [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
       py::arg("forced_close"),
       "Internal: hand over the Python value classes (called once).");
+  m.def(
+      "set_loop_type", [](py::handle loop_info) { g_loop_info_cls = loop_info.inc_ref(); },
+      py::arg("loop_info"), "Internal: hand over the LoopInfo class (called once).");
   PyObject* type = PyType_FromSpec(&kParserSpec);
   if (type == nullptr) throw py::error_already_set();
   g_parser_type = reinterpret_cast<PyTypeObject*>(type);

@@ -14,6 +14,7 @@ struct DeltaObject {
   PyObject* content;
   PyObject* calls;  // tuple, or NULL when there are none
   PyObject* forced;
+  PyObject* loop;  // LoopInfo or None (the loop guard); set by SetDeltaLoop()
 };
 
 PyTypeObject* g_delta_type = nullptr;  // owned by the module; never freed (types live forever)
@@ -25,6 +26,7 @@ void DeltaDealloc(PyObject* self) {
   Py_XDECREF(d->content);
   Py_XDECREF(d->calls);
   Py_XDECREF(d->forced);
+  Py_XDECREF(d->loop);
   tp->tp_free(self);
   Py_DECREF(tp);
 }
@@ -32,7 +34,7 @@ void DeltaDealloc(PyObject* self) {
 int DeltaBool(PyObject* self) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
   return PyUnicode_GET_LENGTH(d->reasoning) != 0 || PyUnicode_GET_LENGTH(d->content) != 0 ||
-         d->calls != nullptr || d->forced != Py_None;
+         d->calls != nullptr || d->forced != Py_None || d->loop != Py_None;
 }
 
 // A new list each time, so callers may keep or change it without touching the Delta.
@@ -42,13 +44,14 @@ PyObject* DeltaGetToolCalls(PyObject* self, void*) {
 }
 
 PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* kwlist[] = {"reasoning", "content", "tool_calls", "forced", nullptr};
+  static const char* kwlist[] = {"reasoning", "content", "tool_calls", "forced", "loop", nullptr};
   PyObject* reasoning = nullptr;
   PyObject* content = nullptr;
   PyObject* tool_calls = Py_None;
   PyObject* forced = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|UUOO:Delta", const_cast<char**>(kwlist),
-                                   &reasoning, &content, &tool_calls, &forced)) {
+  PyObject* loop = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|UUOOO:Delta", const_cast<char**>(kwlist),
+                                   &reasoning, &content, &tool_calls, &forced, &loop)) {
     return nullptr;
   }
   PyObject* calls = nullptr;
@@ -66,6 +69,7 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   d->content = content ? Py_NewRef(content) : PyUnicode_New(0, 0);
   d->calls = calls;
   d->forced = Py_NewRef(forced);
+  d->loop = Py_NewRef(loop);
   return reinterpret_cast<PyObject*>(d);
 }
 
@@ -73,6 +77,8 @@ PyMemberDef kDeltaMembers[] = {
     {"reasoning", T_OBJECT_EX, offsetof(DeltaObject, reasoning), READONLY, "reasoning text"},
     {"content", T_OBJECT_EX, offsetof(DeltaObject, content), READONLY, "answer text"},
     {"forced", T_OBJECT_EX, offsetof(DeltaObject, forced), READONLY, "ForcedClose or None"},
+    {"loop", T_OBJECT_EX, offsetof(DeltaObject, loop), READONLY,
+     "LoopInfo when the loop guard's rule first held in this delta, else None"},
     {nullptr, 0, 0, 0, nullptr},
 };
 
@@ -256,7 +262,13 @@ PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyOb
   d->content = content;
   d->calls = calls;
   d->forced = forced;
+  d->loop = Py_NewRef(Py_None);
   return reinterpret_cast<PyObject*>(d);
+}
+
+void SetDeltaLoop(PyObject* delta, PyObject* loop) {
+  auto* d = reinterpret_cast<DeltaObject*>(delta);
+  Py_SETREF(d->loop, loop);
 }
 
 }  // namespace hermes_stream::py_glue

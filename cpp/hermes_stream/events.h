@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "hermes_stream/loop_guard.h"
+
 namespace hermes_stream {
 
 enum class SegmentKind : std::uint8_t { kReasoning, kContent, kToolCall, kTag, kForced };
@@ -53,6 +55,8 @@ struct DeltaOut {
   std::vector<std::int64_t> forced_ids;  // forced_text as token ids (when a vocab is set)
   std::vector<CallFragment> calls;  // the first `ncalls` entries are this delta's
   std::size_t ncalls = 0;
+  bool loop = false;   // the loop guard's rule first held in this delta
+  LoopInfo loop_info;  // offsets are of the message's reasoning units
 
   void Clear() {
     reasoning.clear();
@@ -61,8 +65,11 @@ struct DeltaOut {
     forced = false;
     forced_ids.clear();
     ncalls = 0;
+    loop = false;
   }
-  bool empty() const { return reasoning.empty() && content.empty() && !forced && ncalls == 0; }
+  bool empty() const {
+    return reasoning.empty() && content.empty() && !forced && ncalls == 0 && !loop;
+  }
 };
 
 }  // namespace hermes_stream

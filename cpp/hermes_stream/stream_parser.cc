@@ -56,8 +56,9 @@ void StreamParser::CheckUsable(const char* what) const {
 const DeltaOut& StreamParser::Feed(std::string_view bytes, std::int64_t n_tokens) {
   CheckUsable("feed");
   HERMES_CHECK_ARG(n_tokens >= 0, "n_tokens must be >= 0");
+  if (options_.loop_guard.enabled) SelectLoopUnit(LoopUnit::kBytes);
   Begin();
-  FeedPiece(bytes, n_tokens);
+  FeedPiece(bytes, n_tokens, nullptr);
   return delta_;
 }
 
@@ -71,6 +72,7 @@ const DeltaOut& StreamParser::FeedTokens(const std::int64_t* ids, std::size_t n)
                                   " (vocabulary has " + std::to_string(vocab.size()) + " ids)");
     }
   }
+  if (options_.loop_guard.enabled) SelectLoopUnit(LoopUnit::kTokens);
   Begin();
   for (std::size_t i = 0; i < n; ++i) {
     if (vocab.IsEot(ids[i])) {
@@ -78,15 +80,21 @@ const DeltaOut& StreamParser::FeedTokens(const std::int64_t* ids, std::size_t n)
       eot_ = true;
       break;
     }
-    FeedPiece(vocab.Bytes(ids[i]), 1);
+    FeedPiece(vocab.Bytes(ids[i]), 1, &ids[i]);
   }
   return delta_;
 }
 
-void StreamParser::FeedPiece(std::string_view bytes, std::int64_t n_tokens) {
-  if (region_ == Region::kReasoning) reasoning_tokens_ += n_tokens;
+void StreamParser::FeedPiece(std::string_view bytes, std::int64_t n_tokens,
+                             const std::int64_t* id) {
+  if (region_ == Region::kReasoning) {
+    reasoning_tokens_ += n_tokens;
+    // Token mode: the id is a reasoning unit under the budget's counting rule (SPEC 2.13).
+    if (id != nullptr && loop_unit_ == LoopUnit::kTokens) PushLoopUnit(*id);
+  }
   Scan(utf8_.Feed(bytes));
   MaybeForce(/*end_of_delta=*/true);
+  if (loop_hit_) ActOnLoop();
 }
 
 const DeltaOut& StreamParser::Finish() {
@@ -128,6 +136,7 @@ void StreamParser::End() {
 
 void StreamParser::Begin() {
   delta_.Clear();
+  loop_hit_ = false;  // a loop completed by Finish()'s released text is reported, not closed
   if (!started_) {
     started_ = true;
     MaybeForce(/*end_of_delta=*/false);  // prompt-opened thinking with budget 0
@@ -258,6 +267,11 @@ void StreamParser::OnTag(Tag tag) {
     region_ = Region::kReasoning;
     reasoning_start_ = true;
     after_forced_ = false;
+    if (loop_) {  // each reasoning region is watched on its own
+      loop_->Reset();
+      loop_base_ = loop_units_;
+      loop_hit_ = false;  // a detection earlier in this piece belonged to the closed region
+    }
     MaybeForce(/*end_of_delta=*/false);
   } else {  // </think> right after a forced close: absorbed
     after_forced_ = false;
@@ -270,6 +284,11 @@ void StreamParser::EmitText(std::string_view text) {
       CallText(text);
       return;
     case Region::kReasoning:
+      if (loop_unit_ == LoopUnit::kBytes) {
+        const std::size_t pushed = loop_->PushBytes(text.data(), text.size());
+        if (loop_->done() && pushed != 0) OnLoop();  // this text completed the rule
+        loop_units_ += static_cast<std::int64_t>(text.size());
+      }
       delta_.reasoning.append(text);
       if (reasoning_start_) {
         for (char c : text) {
@@ -475,6 +494,11 @@ void StreamParser::EndCall() {
 void StreamParser::MaybeForce(bool end_of_delta) {
   const std::int64_t budget = options_.reasoning_budget;
   if (budget < 0 || region_ != Region::kReasoning || reasoning_tokens_ < budget) return;
+  budget_exceeded_ = true;
+  ForceClose(end_of_delta);
+}
+
+void StreamParser::ForceClose(bool end_of_delta) {
   if (end_of_delta) {  // the model's output stops here: release what was held as reasoning
     if (!held_.empty()) {
       std::string held = std::move(held_);
@@ -489,9 +513,63 @@ void StreamParser::MaybeForce(bool end_of_delta) {
   delta_.forced_ids.insert(delta_.forced_ids.end(), options_.close_ids.begin(),
                            options_.close_ids.end());
   delta_.forced = true;
-  budget_exceeded_ = true;
   region_ = Region::kContent;
   after_forced_ = true;
+}
+
+// --------------------------------------------------------------------------- loop guard
+
+void StreamParser::CheckLoopUnit(bool tokens) const {
+  const LoopUnit unit = tokens ? LoopUnit::kTokens : LoopUnit::kBytes;
+  if (loop_unit_ != LoopUnit::kUnset && loop_unit_ != unit) {
+    throw UsageError(
+        "loop_guard counts token ids with feed_tokens() and bytes with feed()/feed_bytes(): one "
+        "parser cannot mix them");
+  }
+}
+
+void StreamParser::SelectLoopUnit(LoopUnit unit) {
+  if (loop_unit_ == unit) return;
+  CheckLoopUnit(unit == LoopUnit::kTokens);
+  const LoopGuardOptions& g = options_.loop_guard;
+  const bool tokens = unit == LoopUnit::kTokens;
+  loop_ = std::make_unique<LoopDetector>(g.min_repeats,
+                                         tokens ? g.max_period_tokens : g.max_period_bytes,
+                                         tokens ? g.min_span_tokens : g.min_span_bytes);
+  loop_unit_ = unit;
+}
+
+void StreamParser::PushLoopUnit(std::int64_t unit) {
+  ++loop_units_;
+  if (loop_->Push(unit)) OnLoop();
+}
+
+void StreamParser::OnLoop() {
+  LoopInfo info = loop_->info();
+  info.start += loop_base_;
+  info.end += loop_base_;
+  loops_.push_back(info);
+  delta_.loop = true;
+  delta_.loop_info = info;
+  loop_hit_ = true;
+}
+
+void StreamParser::ActOnLoop() {
+  loop_hit_ = false;
+  // The budget forcing in the same piece wins (one forced close per region); a model </think>
+  // in the same piece already ended the region.
+  if (!options_.loop_guard.close || region_ != Region::kReasoning) return;
+  ForceClose(/*end_of_delta=*/true);
+  loop_closed_ = true;
+}
+
+const char* StreamParser::loop_unit() const {
+  switch (loop_unit_) {
+    case LoopUnit::kTokens: return "tokens";
+    case LoopUnit::kBytes: return "bytes";
+    case LoopUnit::kUnset: break;
+  }
+  return "";
 }
 
 std::string StreamParser::JoinedText(SegmentKind kind) const {

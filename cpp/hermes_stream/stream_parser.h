@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hermes_stream/events.h"
+#include "hermes_stream/loop_guard.h"
 #include "hermes_stream/tags.h"
 #include "hermes_stream/tool_call.h"
 #include "hermes_stream/utf8.h"
@@ -39,6 +40,7 @@ struct ParserOptions {
   std::size_t max_json_depth = 512;
   std::shared_ptr<const Vocab> vocab;     // required by FeedTokens
   std::vector<std::int64_t> close_ids;    // budget_close_text encoded with `vocab`
+  LoopGuardOptions loop_guard;            // disabled by default
 };
 
 /// A fresh OpenAI-style call id: "call_" + 24 random alphanumerics.
@@ -74,6 +76,17 @@ class StreamParser {
   /// Tool calls so far (empty when keep_message is false).
   const std::vector<CallRecord>& calls() const { return calls_; }
 
+  /// Loops the guard detected (at most one per reasoning region), offsets in reasoning units of
+  /// the whole message (token ids counted as reasoning, or bytes of message reasoning text).
+  const std::vector<LoopInfo>& loops() const { return loops_; }
+  /// The guard forced a close (on_loop="close").
+  bool loop_closed() const { return loop_closed_; }
+  /// Throws UsageError if a feed of this kind (token ids or bytes) would mix the loop guard's
+  /// units. Feed/FeedTokens check it themselves; batch callers check before feeding anything.
+  void CheckLoopUnit(bool tokens) const;
+  /// "tokens", "bytes", or "" before the first feed (or without a guard).
+  const char* loop_unit() const;
+
   /// Joined text of all segments of `kind`.
   std::string JoinedText(SegmentKind kind) const;
 
@@ -84,7 +97,7 @@ class StreamParser {
 
   void CheckUsable(const char* what) const;
   void Begin();
-  void FeedPiece(std::string_view bytes, std::int64_t n_tokens);
+  void FeedPiece(std::string_view bytes, std::int64_t n_tokens, const std::int64_t* id);
   void End();
   void Scan(std::string_view text);
   std::size_t ResolveHeld(std::string_view buf, std::size_t pos);
@@ -93,6 +106,14 @@ class StreamParser {
   void EmitText(std::string_view text);
   void AddSegment(SegmentKind kind, std::string_view text);
   void MaybeForce(bool end_of_delta);
+  void ForceClose(bool end_of_delta);
+
+  // Loop guard.
+  enum class LoopUnit : std::uint8_t { kUnset, kTokens, kBytes };
+  void SelectLoopUnit(LoopUnit unit);
+  void PushLoopUnit(std::int64_t unit);
+  void OnLoop();  // the detector just met the rule: record and report it
+  void ActOnLoop();
   TagSet LiveTags() const;
 
   // Tool calls.
@@ -138,6 +159,15 @@ class StreamParser {
   std::int64_t n_calls_ = 0;
   std::vector<CallRecord> calls_;
   std::string probe_;  // held tag prefix + the next bytes
+
+  // Loop guard (options_.loop_guard.enabled): the detector watches the current reasoning region.
+  std::unique_ptr<LoopDetector> loop_;  // made at the first feed, once the unit is known
+  LoopUnit loop_unit_ = LoopUnit::kUnset;
+  std::int64_t loop_units_ = 0;  // reasoning units of the message so far
+  std::int64_t loop_base_ = 0;   // loop_units_ when the current region began
+  bool loop_hit_ = false;        // a detection in this piece, not yet acted on
+  bool loop_closed_ = false;
+  std::vector<LoopInfo> loops_;
 };
 
 }  // namespace hermes_stream

@@ -27,7 +27,8 @@ from ._render import TemplateError, apply_chat_template, render
 from ._schema import ToolSet
 from ._token_cache import PromptTokenCache, prompt_token_cache
 from ._vocab import Vocab
-from ._types import ForcedClose, Message, Segment, ToolCall
+from ._options import LoopGuard
+from ._types import ForcedClose, LoopInfo, Message, Segment, ToolCall
 
 ToolCallDelta = _core.ToolCallDelta
 
@@ -45,6 +46,8 @@ __all__ = [
     "BatchParser",
     "Delta",
     "ForcedClose",
+    "LoopGuard",
+    "LoopInfo",
     "Message",
     "PromptTokenCache",
     "Segment",

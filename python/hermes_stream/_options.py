@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Mapping
 
 from ._schema import ToolSet
 from ._vocab import Vocab
@@ -12,6 +12,97 @@ DEFAULT_BUDGET = 30_000
 DEFAULT_CLOSE_TEXT = "\n</think>\n"
 DEFAULT_MAX_JSON_DEPTH = 512
 MAX_JSON_DEPTH_LIMIT = 100_000
+
+
+# Loop guard defaults per unit (docs/design.md "Loop guard" says how they were chosen).
+LOOP_MIN_REPEATS = 8
+LOOP_MAX_PERIOD = {"tokens": 256, "bytes": 1024}
+LOOP_MIN_SPAN = {"tokens": 512, "bytes": 2048}
+LOOP_MAX_PERIOD_LIMIT = 65_536
+LOOP_ON_LOOP = ("report", "close")
+
+
+def _loop_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"LoopGuard {name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"LoopGuard {name} must be in [{low}, {high}], got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoopGuard:
+    """Detect a degenerate repeating reasoning trace (``StreamParser(loop_guard=...)``).
+
+    The guard watches each reasoning region's units: token ids counted as reasoning with
+    ``feed_tokens`` (SPEC rule 13's counting), bytes of reasoning text with ``feed``/
+    ``feed_bytes``. When the region so far *ends* with ``min_repeats`` or more copies of a span of
+    ``period <= max_period`` units, covering at least ``min_span`` units, the delta that completes
+    it carries ``loop`` (a :class:`LoopInfo`), once per region, and ``message.loop_detected`` is
+    True. ``on_loop="close"`` then forces the close as the reasoning budget does;
+    ``on_loop="report"`` only reports.
+
+    ``max_period`` and ``min_span`` default (``None``) per unit: 256 / 512 for tokens,
+    1024 / 2048 for bytes; ``min_repeats`` defaults to 8 (at least 3).
+    """
+
+    min_repeats: int = LOOP_MIN_REPEATS
+    max_period: int | None = None
+    min_span: int | None = None
+    on_loop: str = "report"
+
+    def __post_init__(self) -> None:
+        _loop_int("min_repeats", self.min_repeats, 3, 1 << 20)
+        if self.max_period is not None:
+            _loop_int("max_period", self.max_period, 1, LOOP_MAX_PERIOD_LIMIT)
+        if self.min_span is not None:
+            _loop_int("min_span", self.min_span, 1, 1 << 40)
+        if not isinstance(self.on_loop, str):
+            raise TypeError(f"LoopGuard on_loop must be a str, got {type(self.on_loop).__name__}")
+        if self.on_loop not in LOOP_ON_LOOP:
+            raise ValueError(f"LoopGuard on_loop must be 'report' or 'close', got {self.on_loop!r}")
+
+    @property
+    def closes(self) -> bool:
+        return self.on_loop == "close"
+
+    def resolved(self, unit: str) -> tuple[int, int, int]:
+        """``(min_repeats, max_period, min_span)`` for ``unit`` ("tokens" or "bytes")."""
+        period = LOOP_MAX_PERIOD[unit] if self.max_period is None else self.max_period
+        span = LOOP_MIN_SPAN[unit] if self.min_span is None else self.min_span
+        return self.min_repeats, period, span
+
+    @classmethod
+    def from_request(cls, value: object) -> "LoopGuard | None":
+        """A guard from a request argument (vLLM ``vllm_xargs``, SGLang ``custom_params``).
+
+        ``None``/``False`` -> no guard; ``True`` -> the defaults; ``"report"``/``"close"`` -> the
+        defaults with that ``on_loop``; a dict of the fields (e.g. ``{"on_loop": "close",
+        "min_repeats": 12}``); a ``LoopGuard`` as is. Anything else raises ``ValueError`` with a
+        message fit for an HTTP 400.
+        """
+        if value is None or value is False:
+            return None
+        if isinstance(value, cls):
+            return value
+        if value is True:
+            return cls()
+        try:
+            if isinstance(value, str):
+                return cls(on_loop=value)
+            if isinstance(value, Mapping):
+                known = {f.name for f in fields(cls)}
+                unknown = sorted(str(k) for k in value if k not in known)
+                if unknown:
+                    raise ValueError(
+                        f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+                    )
+                return cls(**{str(k): v for k, v in value.items()})
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"invalid loop_guard: {exc}") from None
+        raise ValueError(
+            "invalid loop_guard: expected true/false, 'report', 'close' or an object with "
+            f"min_repeats, max_period, min_span, on_loop; got {type(value).__name__}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +116,7 @@ class ParserOptions:
     keep_message: bool
     id_factory: Callable[[int], str] | None
     max_json_depth: int
+    loop_guard: LoopGuard | None = None
 
 
 def _check_bool(name: str, value: object) -> bool:
@@ -43,6 +135,7 @@ def validate_options(
     keep_message: object = True,
     id_factory: object = None,
     max_json_depth: object = DEFAULT_MAX_JSON_DEPTH,
+    loop_guard: object = None,
 ) -> ParserOptions:
     """Check every option; raise ``TypeError``/``ValueError`` with a message naming the option."""
     if tools is not None and not isinstance(tools, ToolSet):
@@ -70,6 +163,11 @@ def validate_options(
             raise ValueError("reasoning_budget is too large; use None for unlimited")
     if not isinstance(budget_close_text, str):
         raise TypeError(f"budget_close_text must be a str, got {type(budget_close_text).__name__}")
+    if loop_guard is not None and not isinstance(loop_guard, LoopGuard):
+        raise TypeError(
+            "loop_guard must be a hermes_stream.LoopGuard or None (LoopGuard.from_request() "
+            f"converts request values), got {type(loop_guard).__name__}"
+        )
     return ParserOptions(
         tools=tools,  # type: ignore[arg-type]
         reasoning_budget=reasoning_budget,
@@ -80,12 +178,27 @@ def validate_options(
         keep_message=_check_bool("keep_message", keep_message),
         id_factory=id_factory,  # type: ignore[arg-type]
         max_json_depth=max_json_depth,
+        loop_guard=loop_guard,  # type: ignore[arg-type]
     )
 
 
+def loop_guard_args(opts: ParserOptions) -> tuple[int, int, int, int, int, bool] | None:
+    """The native parser's ``loop_guard`` argument: both units resolved."""
+    g = opts.loop_guard
+    if g is None:
+        return None
+    m, pt, st = g.resolved("tokens")
+    _, pb, sb = g.resolved("bytes")
+    return (m, pt, st, pb, sb, g.closes)
+
+
 def close_ids(opts: ParserOptions) -> list[int]:
-    """``budget_close_text`` as token ids of ``opts.vocab`` ([] without a vocab or a budget)."""
-    if opts.vocab is None or opts.reasoning_budget is None:
+    """``budget_close_text`` as token ids of ``opts.vocab`` ([] without a vocab, or when nothing
+    can force a close: no budget and no closing loop guard)."""
+    closes = opts.reasoning_budget is not None or (
+        opts.loop_guard is not None and opts.loop_guard.closes
+    )
+    if opts.vocab is None or not closes:
         return []
     try:
         return opts.vocab.encode(opts.budget_close_text)  # type: ignore[no-any-return]

@@ -13,14 +13,17 @@ from ._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
+    LoopGuard,
     close_ids,
+    loop_guard_args,
     validate_options,
 )
 from ._schema import ToolSet
 from ._tool_calls import finalize
-from ._types import ForcedClose, Message, Segment
+from ._types import ForcedClose, LoopInfo, Message, Segment
 
 _core.set_types(ForcedClose)
+_core.set_loop_type(LoopInfo)
 
 
 class StreamParser(_core.StreamParser):
@@ -38,6 +41,8 @@ class StreamParser(_core.StreamParser):
         id_factory: ``index -> id`` for tool calls (tests); default ``call_`` + 24 random
             alphanumerics.
         max_json_depth: nesting limit of a tool-call body; deeper is an error, never a crash.
+        loop_guard: ``hs.LoopGuard(...)`` to detect (and with ``on_loop="close"`` end) a
+            reasoning trace stuck repeating itself; ``None`` (default) for none.
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class StreamParser(_core.StreamParser):
         keep_message: bool = True,
         id_factory: Callable[[int], str] | None = None,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+        loop_guard: LoopGuard | None = None,
     ) -> None:
         opts = validate_options(
             tools,
@@ -62,6 +68,7 @@ class StreamParser(_core.StreamParser):
             keep_message,
             id_factory,
             max_json_depth,
+            loop_guard,
         )
         super().__init__(
             -1 if opts.reasoning_budget is None else opts.reasoning_budget,
@@ -74,6 +81,7 @@ class StreamParser(_core.StreamParser):
             opts.max_json_depth,
             None if opts.vocab is None else opts.vocab._native_handle(),
             close_ids(opts),
+            loop_guard_args(opts),
         )
         self._opts = opts
 
@@ -90,6 +98,8 @@ class StreamParser(_core.StreamParser):
             reasoning_tokens=self.reasoning_tokens,
             budget_exceeded=self.budget_exceeded,
             segments=segments,
+            loops=self._loops(),
+            loop_closed=self.loop_closed,
         )
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "Delta",
     "DeltaLike",
     "ForcedClose",
+    "LoopInfo",
     "Message",
     "Segment",
     "ToolCall",
@@ -31,6 +32,24 @@ class ForcedClose:
 
     text: str
     token_ids: list[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopInfo:
+    """A repetition the loop guard found at the end of a reasoning trace (``Delta.loop``).
+
+    Offsets count the message's reasoning *units* (``unit``): token ids counted as reasoning
+    (``feed_tokens``; ``start`` indexes them, 0 = the first reasoning token) or bytes of
+    ``message.reasoning`` in UTF-8 (``feed``/``feed_bytes``). ``message.reasoning.encode()
+    [start:end]`` (byte mode) is the repeated text: ``repeats`` full copies of a ``period``-unit
+    span, possibly followed by a partial copy. ``end`` is one past the unit that met the rule.
+    """
+
+    period: int
+    repeats: int
+    start: int
+    end: int
+    unit: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +99,13 @@ class Message:
     reasoning_tokens: int = 0
     budget_exceeded: bool = False
     segments: list[Segment] = field(default_factory=list)
+    loops: list[LoopInfo] = field(default_factory=list)  # loop guard: at most one per region
+    loop_closed: bool = False  # the loop guard forced a close (on_loop="close")
+
+    @property
+    def loop_detected(self) -> bool:
+        """The loop guard found a loop in some reasoning region."""
+        return bool(self.loops)
 
 
 class DeltaLike(Protocol):
@@ -87,6 +113,7 @@ class DeltaLike(Protocol):
     content: str
     tool_calls: list[ToolCallDelta]
     forced: ForcedClose | None
+    loop: LoopInfo | None
 
 
 def delta_to_openai(d: DeltaLike) -> dict[str, Any]:
@@ -116,9 +143,12 @@ def delta_to_openai(d: DeltaLike) -> dict[str, Any]:
 
 
 def delta_repr(d: DeltaLike) -> str:
+    loop = getattr(d, "loop", None)
     return (
         f"Delta(reasoning={d.reasoning!r}, content={d.content!r}, "
-        f"tool_calls={d.tool_calls!r}, forced={d.forced!r})"
+        f"tool_calls={d.tool_calls!r}, forced={d.forced!r}"
+        + ("" if loop is None else f", loop={loop!r}")
+        + ")"
     )
 
 
@@ -126,13 +156,15 @@ def delta_eq(a: object, b: object) -> bool:
     fields = ("reasoning", "content", "tool_calls", "forced")
     if not all(hasattr(a, f) for f in fields) or not all(hasattr(b, f) for f in fields):
         return NotImplemented  # type: ignore[return-value]
+    if getattr(a, "loop", None) != getattr(b, "loop", None):
+        return False
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
 class Delta:
     """What one ``feed()`` produced (pure-Python twin of the native ``Delta``)."""
 
-    __slots__ = ("reasoning", "content", "tool_calls", "forced")
+    __slots__ = ("reasoning", "content", "tool_calls", "forced", "loop")
 
     def __init__(
         self,
@@ -140,14 +172,18 @@ class Delta:
         content: str = "",
         tool_calls: list[ToolCallDelta] | None = None,
         forced: ForcedClose | None = None,
+        loop: LoopInfo | None = None,
     ) -> None:
         self.reasoning = reasoning
         self.content = content
         self.tool_calls = [] if tool_calls is None else tool_calls
         self.forced = forced
+        self.loop = loop
 
     def __bool__(self) -> bool:
-        return bool(self.reasoning or self.content or self.tool_calls or self.forced)
+        return bool(
+            self.reasoning or self.content or self.tool_calls or self.forced or self.loop
+        )
 
     def to_openai(self) -> dict[str, Any]:
         return delta_to_openai(self)

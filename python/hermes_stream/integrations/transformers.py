@@ -38,6 +38,11 @@ Choices:
   with the same previous column) or the batch size changes; :meth:`reset` does it explicitly.
   Calling ``generate`` repeatedly with ``max_new_tokens=1`` on the growing sequence therefore
   continues the same state.
+* ``loop_guard`` (an ``hs.LoopGuard``, or a request value for :meth:`hs.LoopGuard.from_request`
+  such as ``True`` / ``"close"`` / a dict) gives every row's parser the loop guard (token units).
+  With ``on_loop="close"`` a row whose reasoning ends in a degenerate repetition gets the same
+  forced close as at the budget, at the token that completes the repetition; :attr:`loops`
+  lists each row's detections (also in ``report`` mode, which forces nothing).
 * Cost per step: one device-to-host copy of the last two columns (``batch * 2`` ids) and one
   native ``feed_tokens`` per live row; ``scores`` is only copied on steps that force a row (the
   caller's tensor is never modified, so ``output_logits`` stay raw).
@@ -59,7 +64,7 @@ import os
 import queue
 from typing import Any, Iterable, Iterator, Sequence
 
-from .._options import DEFAULT_CLOSE_TEXT
+from .._options import DEFAULT_CLOSE_TEXT, LoopGuard
 from .._parser import StreamParser
 from .._types import Message
 from .._vocab import Vocab
@@ -122,7 +127,7 @@ def _import_torch() -> Any:
 class _Row:
     """One batch row: its parser and the forced ids still to emit."""
 
-    __slots__ = ("parser", "pending", "done", "n_fed", "forced_at")
+    __slots__ = ("parser", "pending", "done", "n_fed", "forced_at", "loops")
 
     def __init__(self, parser: StreamParser) -> None:
         self.parser = parser
@@ -130,6 +135,7 @@ class _Row:
         self.done = False
         self.n_fed = 0  # generated ids fed so far
         self.forced_at: list[int] = []
+        self.loops: list[Any] = []  # LoopInfo of the loop guard's detections
 
 
 class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid-type]
@@ -144,6 +150,8 @@ class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid
         prompt_lengths: how many leading columns of the first ``input_ids`` of a generation are
             prompt, as one int or one per row; default: all of them.
         eos_token_id: extra ids that end a row (the vocabulary's end-of-turn ids always do).
+        loop_guard: an ``hs.LoopGuard`` (or a value for ``hs.LoopGuard.from_request``) for every
+            row; ``on_loop="close"`` forces the close when a row's reasoning loops.
 
     After ``generate``, :attr:`forced_positions` gives, per row, the offsets in that row's
     generated ids (``output[row, prompt_width:]``) where forced close ids start.
@@ -158,13 +166,17 @@ class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid
         budget_close_text: str = DEFAULT_CLOSE_TEXT,
         prompt_lengths: int | Sequence[int] | None = None,
         eos_token_id: int | Iterable[int] | None = None,
+        loop_guard: LoopGuard | bool | str | dict[str, Any] | None = None,
     ) -> None:
         self.vocab = as_vocab(vocab_or_tokenizer)
-        self._parser_options = dict(
+        guard = LoopGuard.from_request(loop_guard)
+        self._parser_options: dict[str, Any] = dict(
             reasoning_budget=reasoning_budget,
             start_in_reasoning=start_in_reasoning,
             budget_close_text=budget_close_text,
         )
+        if guard is not None:
+            self._parser_options["loop_guard"] = guard
         # Checks every option now (bad budget, close text the vocabulary cannot encode, ...).
         StreamParser(vocab=self.vocab, keep_message=False, **self._parser_options)
         if prompt_lengths is not None:
@@ -174,7 +186,7 @@ class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid
                     raise ValueError(f"prompt_lengths must hold ints >= 0, got {n!r}")
         self.prompt_lengths = prompt_lengths
         self.eos_token_ids = _id_set(eos_token_id, "eos_token_id")
-        self._active = reasoning_budget is not None
+        self._active = reasoning_budget is not None or guard is not None
         self.reset()
 
     # -- state --------------------------------------------------------------------------------
@@ -189,6 +201,11 @@ class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid
     def forced_positions(self) -> list[list[int]]:
         """Per row of the last generation: offsets in the generated ids where forcing began."""
         return [list(r.forced_at) for r in self._rows]
+
+    @property
+    def loops(self) -> list[list[Any]]:
+        """Per row of the last generation: the loop guard's detections (``hs.LoopInfo``)."""
+        return [list(r.loops) for r in self._rows]
 
     @property
     def parser_options(self) -> dict[str, Any]:
@@ -253,6 +270,8 @@ class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid
 
     @staticmethod
     def _after_feed(row: _Row, delta: Any) -> None:
+        if delta.loop is not None:
+            row.loops.append(delta.loop)
         forced = delta.forced
         if forced is not None and forced.token_ids:
             row.forced_at.append(row.n_fed + len(row.pending))

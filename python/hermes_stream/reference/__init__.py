@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from .._schema import ToolSet
 from .._vocab import Vocab
-from .._types import Delta, ForcedClose, Message, Segment, ToolCall, ToolCallDelta
+from .._options import LoopGuard
+from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCall, ToolCallDelta
 from .render import render
 from .stream_parser import StreamParser, parse
 
 __all__ = [
     "Delta",
     "ForcedClose",
+    "LoopGuard",
+    "LoopInfo",
     "Message",
     "Segment",
     "StreamParser",

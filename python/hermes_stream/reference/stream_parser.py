@@ -9,6 +9,14 @@ identical results on every input and every chunking. State:
 * ``held``: the tail of the decoded text that is a proper prefix of a live tag (at most a few
   characters), plus any incomplete UTF-8 sequence inside the decoder.
 
+Loop guard (``loop_guard=hs.LoopGuard(...)``): each reasoning region (from ``<think>`` or the
+start of a prompt-opened stream to its close) is watched on its own by a
+:class:`~.loop_guard.LoopDetector`. Units are token ids with ``feed_tokens`` (an id is a unit when
+it counts as a reasoning token) and bytes of reasoning text (UTF-8 of what becomes
+``message.reasoning``) with ``feed``/``feed_bytes``; one parser uses one kind. A detection sets the
+delta's ``loop``; with ``on_loop="close"`` the close is forced at the end of that piece (the
+token, or the whole delta in byte mode), unless the region already ended or the budget forced it.
+
 Budget (SPEC rule 13), text mode: a delta's ``n_tokens`` count as reasoning when the parser is
 inside reasoning at the delta's first byte. The parser forces a close when it is inside reasoning
 with ``reasoning_tokens >= budget`` at one of three points: when reasoning is entered (``<think>``
@@ -23,12 +31,14 @@ from .._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
+    LoopGuard,
     check_n_tokens,
     close_ids,
     validate_options,
 )
 from .._tool_calls import CallRecord, build_tool_calls, new_call_id
-from .._types import Delta, ForcedClose, Message, Segment, ToolCallDelta
+from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCallDelta
+from .loop_guard import LoopDetector
 from .tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, WHITESPACE, match_tag
 from .tool_calls import CLOSED, COMMIT, FAIL, CallMachine
 from .utf8 import Utf8Decoder
@@ -61,6 +71,7 @@ class StreamParser:
         keep_message: bool = True,
         id_factory: Callable[[int], str] | None = None,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+        loop_guard: LoopGuard | None = None,
     ) -> None:
         self._opts = validate_options(
             tools,
@@ -72,6 +83,7 @@ class StreamParser:
             keep_message,
             id_factory,
             max_json_depth,
+            loop_guard,
         )
         self._region = REASONING if start_in_reasoning else CONTENT
         self._close_ids = close_ids(self._opts)
@@ -104,6 +116,15 @@ class StreamParser:
         self._d_content: list[str] = []
         self._d_forced: list[str] = []
         self._d_calls: list[list[Any]] = []  # [index, id, name, [argument parts]]
+        # Loop guard.
+        self._loop: LoopDetector | None = None  # made at the first feed, once the unit is known
+        self._loop_unit = ""  # "tokens" | "bytes"
+        self._loop_units = 0  # reasoning units of the message so far
+        self._loop_base = 0  # _loop_units when the current region began
+        self._loop_hit = False  # a detection in this piece, not yet acted on
+        self._loops: list[LoopInfo] = []
+        self._loop_closed = False
+        self._d_loop: LoopInfo | None = None
 
     # ----------------------------------------------------------------------- public API
     def feed(self, text: str, n_tokens: int = 1) -> Delta:
@@ -130,13 +151,14 @@ class StreamParser:
             if isinstance(i, bool) or not isinstance(i, int):
                 raise TypeError(f"token ids must be ints, got {type(i).__name__}")
             pieces.append(vocab.token_bytes(i))  # ValueError for an unknown id
+        self._select_loop_unit("tokens")
         self._begin()
         for i, piece in zip(id_list, pieces):
             if i in vocab.eot_ids:
                 self._end_message()
                 self._eot = True
                 break
-            self._feed_piece(piece, 1)
+            self._feed_piece(piece, 1, i)
         return self._end()
 
     def finish(self) -> Delta:
@@ -182,6 +204,8 @@ class StreamParser:
             reasoning_tokens=self._reasoning_tokens,
             budget_exceeded=self._budget_exceeded,
             segments=segments,
+            loops=list(self._loops),
+            loop_closed=self._loop_closed,
         )
 
     @property
@@ -218,19 +242,26 @@ class StreamParser:
     def _feed(self, data: bytes, n_tokens: int) -> Delta:
         self._check_open("feed")
         n_tokens = check_n_tokens(n_tokens)
+        self._select_loop_unit("bytes")
         self._begin()
-        self._feed_piece(data, n_tokens)
+        self._feed_piece(data, n_tokens, None)
         return self._end()
 
-    def _feed_piece(self, data: bytes, n_tokens: int) -> None:
+    def _feed_piece(self, data: bytes, n_tokens: int, token_id: int | None) -> None:
         if self._region == REASONING:
             self._reasoning_tokens += n_tokens
+            if token_id is not None and self._loop_unit == "tokens":
+                self._push_loop_unit(token_id)
         self._scan(self._decoder.feed(data))
         self._maybe_force(end_of_delta=True)
+        if self._loop_hit:
+            self._act_on_loop()
 
     def _begin(self) -> None:
         self._d_reasoning, self._d_content, self._d_forced, self._d_calls = [], [], [], []
         self._d_forced_ids: list[int] = []
+        self._d_loop = None
+        self._loop_hit = False  # a loop completed by finish()'s released text is not closed
         if not self._started:
             self._started = True
             self._maybe_force(end_of_delta=False)  # prompt-opened thinking with budget 0
@@ -241,7 +272,9 @@ class StreamParser:
             ids = None if self._opts.vocab is None else self._d_forced_ids
             forced = ForcedClose("".join(self._d_forced), ids)
         calls = [ToolCallDelta(i, cid, name, "".join(parts)) for i, cid, name, parts in self._d_calls]
-        return Delta("".join(self._d_reasoning), "".join(self._d_content), calls, forced)
+        return Delta(
+            "".join(self._d_reasoning), "".join(self._d_content), calls, forced, self._d_loop
+        )
 
     # ----------------------------------------------------------------------- scanning
     def _live_tags(self) -> tuple[str, ...]:
@@ -328,6 +361,10 @@ class StreamParser:
             self._region = REASONING
             self._reasoning_start = True
             self._after_forced = False
+            if self._loop is not None:  # each reasoning region is watched on its own
+                self._loop.reset()
+                self._loop_base = self._loop_units
+                self._loop_hit = False  # an earlier detection in this piece was the old region's
             self._maybe_force(end_of_delta=False)
         else:  # </think> right after a forced close: absorbed
             self._after_forced = False
@@ -338,6 +375,14 @@ class StreamParser:
             self._call_text(text)
             return
         if region == REASONING:
+            if self._loop_unit == "bytes":
+                data = text.encode("utf-8")
+                assert self._loop is not None
+                if self._loop.done:
+                    self._loop_units += len(data)
+                else:
+                    for byte in data:
+                        self._push_loop_unit(byte)
             self._d_reasoning.append(text)
             if self._reasoning_start and not all(ch in WHITESPACE for ch in text):
                 self._reasoning_start = False
@@ -503,6 +548,10 @@ class StreamParser:
         budget = self._opts.reasoning_budget
         if budget is None or self._region != REASONING or self._reasoning_tokens < budget:
             return
+        self._budget_exceeded = True
+        self._force_close(end_of_delta)
+
+    def _force_close(self, end_of_delta: bool) -> None:
         if end_of_delta:  # the model's output stops here: release what was held as reasoning
             held = self._held + self._decoder.flush()
             self._held = ""
@@ -512,9 +561,48 @@ class StreamParser:
         self._add_segment("forced", close)
         self._d_forced.append(close)
         self._d_forced_ids.extend(self._close_ids)
-        self._budget_exceeded = True
         self._region = CONTENT
         self._after_forced = True
+
+    # ----------------------------------------------------------------------- loop guard
+    def _select_loop_unit(self, unit: str) -> None:
+        guard = self._opts.loop_guard
+        if guard is None or self._loop_unit == unit:
+            return
+        if self._loop_unit:
+            raise RuntimeError(
+                "loop_guard counts token ids with feed_tokens() and bytes with feed()/feed_bytes(): "
+                "one parser cannot mix them"
+            )
+        self._loop = LoopDetector(*guard.resolved(unit))
+        self._loop_unit = unit
+
+    def _push_loop_unit(self, unit: int) -> None:
+        self._loop_units += 1
+        assert self._loop is not None
+        hit = self._loop.push(unit)
+        if hit is None:
+            return
+        period, repeats, start, end = hit
+        base = self._loop_base
+        info = LoopInfo(period, repeats, start + base, end + base, self._loop_unit)
+        self._loops.append(info)
+        self._d_loop = info
+        self._loop_hit = True
+
+    def _act_on_loop(self) -> None:
+        self._loop_hit = False
+        guard = self._opts.loop_guard
+        # The budget forcing in the same piece wins (one forced close per region); a model
+        # </think> in the same piece already ended the region.
+        if guard is None or not guard.closes or self._region != REASONING:
+            return
+        self._force_close(True)
+        self._loop_closed = True
+
+    @property
+    def loop_closed(self) -> bool:
+        return self._loop_closed
 
 
 def parse(
