@@ -81,8 +81,10 @@ def make_processor(vocab_ids: tuple[hs.Vocab, dict[str, int]], monkeypatch: Any,
     return proc
 
 
-def params(budget: Any = None) -> Any:
-    return SamplingParams(extra_args=None if budget is None else {"reasoning_budget": budget})
+def params(budget: Any = None, **xargs: Any) -> Any:
+    if budget is not None:
+        xargs["reasoning_budget"] = budget
+    return SamplingParams(extra_args=xargs or None)
 
 
 class Batch:
@@ -96,9 +98,10 @@ class Batch:
         self.rows: dict[int, tuple[list[int], list[int]]] = {}  # index -> (script, output)
 
     def add(self, index: int, script: list[int], budget: Any = None,
-            prompt: list[int] | None = None, output: list[int] | None = None) -> list[int]:
+            prompt: list[int] | None = None, output: list[int] | None = None,
+            **xargs: Any) -> list[int]:
         out = [] if output is None else output
-        self.builder.added.append((index, params(budget), prompt, out))
+        self.builder.added.append((index, params(budget, **xargs), prompt, out))
         self.rows[index] = (script, out)
         return out
 
@@ -133,10 +136,11 @@ class Batch:
             self.step()
 
 
-def simulate(vocab: hs.Vocab, script: list[int], budget: int, start: bool) -> list[int]:
+def simulate(vocab: hs.Vocab, script: list[int], budget: int | None, start: bool,
+             **opts: Any) -> list[int]:
     """Sequential expectation with the reference parser: forced ids replace the script's."""
     p = hs.reference.StreamParser(vocab=vocab, reasoning_budget=budget, start_in_reasoning=start,
-                                  keep_message=False)
+                                  keep_message=False, **opts)
     pending = list((p.feed_tokens([]).forced or hs.ForcedClose("", [])).token_ids or [])
     out: list[int] = []
     while len(out) < len(script):
@@ -196,13 +200,62 @@ def test_bad_env_fails_at_startup(monkeypatch: Any) -> None:
 
 def test_parser_options_one_place() -> None:
     assert vb.parser_options(None, None) is None
-    assert vb.parser_options({}, 5) == {"reasoning_budget": 5, "budget_close_text": CLOSE}
+    assert vb.parser_options({}, 5) == {"reasoning_budget": 5, "budget_close_text": CLOSE,
+                                        "loop_guard": None}
     assert vb.parser_options({"reasoning_budget": 2}, None)["reasoning_budget"] == 2
     assert vb.parser_options({"reasoning_budget": "off"}, 5) is None
     assert vb.parser_options({"other": 1}, None) is None
 
 
+def test_loop_guard_request_argument() -> None:
+    opts = vb.parser_options({"loop_guard": "close"}, None)
+    assert opts is not None and opts["reasoning_budget"] is None
+    assert opts["loop_guard"] == hs.LoopGuard(on_loop="close")
+    both = vb.parser_options({"loop_guard": {"min_repeats": 12}}, 7)
+    assert both is not None and both["reasoning_budget"] == 7
+    assert both["loop_guard"] == hs.LoopGuard(min_repeats=12)
+    assert vb.parser_options({"loop_guard": False}, None) is None
+    for bad in ("sometimes", {"period": 3}, {"min_repeats": 1}, 5, [1]):
+        with pytest.raises(ValueError, match="loop_guard"):
+            ReasoningBudgetLogitsProcessor.validate_params(SamplingParams(
+                extra_args={"loop_guard": bad}))
+    ReasoningBudgetLogitsProcessor.validate_params(SamplingParams(
+        extra_args={"loop_guard": {"on_loop": "close", "min_repeats": 4}}))
+
+
 # -- counting and forcing ---------------------------------------------------------------------
+
+
+GUARD = {"on_loop": "close", "min_repeats": 4, "max_period": 8, "min_span": 12}
+
+
+def test_loop_guard_closes_a_looping_row(qwen: Any, monkeypatch: Any) -> None:
+    """A row stuck repeating a span is closed at the sampler exactly where the parser's guard
+    fires; a row that does not loop, and a row with the guard reporting only, are left alone."""
+    vocab = qwen[0]
+    proc = make_processor(qwen, monkeypatch)
+    loop = text_ids(vocab, "<think>", "Let me think.", *["Wait, check again. "] * 12, "</think>",
+                    "Answer.", "<|im_end|>")
+    plain = text_ids(vocab, "<think>", "one two three four five six", "</think>", "Ok.",
+                     "<|im_end|>")
+    b = Batch(proc, 151936)
+    looped = b.add(0, loop, loop_guard=GUARD)
+    calm = b.add(1, plain, loop_guard=GUARD)
+    reported = b.add(2, loop, loop_guard={**GUARD, "on_loop": "report"})
+    b.run()
+    guard = hs.LoopGuard(**GUARD)
+    expected = simulate(vocab, loop, None, False, loop_guard=guard)
+    assert looped == expected and looped != loop
+    close = vocab.encode(CLOSE)
+    at = next(i for i in range(len(looped)) if looped[i:i + len(close)] == close)
+    ref = hs.reference.StreamParser(vocab=vocab, reasoning_budget=None, loop_guard=guard)
+    fired = next(i for i, t in enumerate(loop) if ref.feed_tokens([t]).loop is not None)
+    assert at == fired + 1  # the close right after the token that completed the loop
+    assert calm == plain and reported == loop
+    msg = hs.parse(vocab.decode(looped), reasoning_budget=None)
+    assert msg.content.startswith("\n") and "Wait, check again." in msg.reasoning
+
+
 
 
 def test_forces_close_after_budget_qwen3(qwen: Any, monkeypatch: Any) -> None:

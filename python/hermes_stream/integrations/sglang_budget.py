@@ -54,7 +54,7 @@ ensure_sglang_parsers_importable()
 
 from sglang.srt.sampling.custom_logit_processor import CustomLogitProcessor  # noqa: E402
 
-from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT  # noqa: E402
+from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, LoopGuard  # noqa: E402
 from ._common import BudgetRow, prompt_opens_reasoning, turn_ids  # noqa: E402
 from .transformers import as_vocab  # noqa: E402
 
@@ -80,7 +80,8 @@ def parser_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     close = params.get("budget_close_text", DEFAULT_CLOSE_TEXT)
     if not isinstance(close, str):
         raise TypeError(f"budget_close_text must be a str, got {type(close).__name__}")
-    out: dict[str, Any] = {"reasoning_budget": budget, "budget_close_text": close}
+    out: dict[str, Any] = {"reasoning_budget": budget, "budget_close_text": close,
+                           "loop_guard": LoopGuard.from_request(params.get("loop_guard"))}
     start = params.get("start_in_reasoning")
     if start is not None:
         if not isinstance(start, bool):
@@ -104,7 +105,7 @@ def _vocab(tokenizer: Any) -> tuple[Any, frozenset[int]]:
 
 def _new_row(params: dict[str, Any], req: Any) -> BudgetRow | str:
     kwargs = parser_kwargs(params)
-    if kwargs["reasoning_budget"] is None:
+    if kwargs["reasoning_budget"] is None and kwargs["loop_guard"] is None:
         return _OFF
     vocab, turns = _vocab(req.tokenizer)
     if "start_in_reasoning" not in kwargs:

@@ -4,7 +4,10 @@
         --logits-processors hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor \\
         --reasoning-parser-plugin hermes_stream.integrations.vllm --reasoning-parser hermes_stream
 
-Per request ``vllm_xargs={"reasoning_budget": N}`` (an int >= 0, or ``"off"``); without it the
+Per request ``vllm_xargs={"reasoning_budget": N}`` (an int >= 0, or ``"off"``) and/or
+``vllm_xargs={"loop_guard": ...}`` (``hs.LoopGuard.from_request``: ``true``, ``"close"``,
+``"report"`` or the guard's fields; with ``on_loop="close"`` a looping trace is closed like the
+budget closes it); without a budget the
 server default applies: ``HERMES_STREAM_REASONING_BUDGET`` in the server's environment (an int,
 or ``off`` / ``none`` for no default), 30,000 when unset. A bad per-request value is rejected by
 :meth:`ReasoningBudgetLogitsProcessor.validate_params` (vLLM answers HTTP 400).
@@ -48,7 +51,7 @@ from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
 from vllm.v1.sample.logits_processor.builtin import process_dict_updates
 
 from .. import _core
-from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT
+from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, LoopGuard
 from .._parser import StreamParser
 from .._vocab import Vocab
 from .transformers import as_vocab
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUDGET_ENV",
     "BUDGET_KEY",
+    "LOOP_KEY",
     "ReasoningBudgetLogitsProcessor",
     "default_budget",
     "parser_options",
@@ -69,8 +73,9 @@ logger = logging.getLogger(__name__)
 
 #: The server-wide default budget (an int >= 0; "off" / "none" for no default; unset: 30,000).
 BUDGET_ENV = "HERMES_STREAM_REASONING_BUDGET"
-#: The per-request key in ``vllm_xargs`` (``SamplingParams.extra_args``).
+#: The per-request keys in ``vllm_xargs`` (``SamplingParams.extra_args``).
 BUDGET_KEY = "reasoning_budget"
+LOOP_KEY = "loop_guard"  # hs.LoopGuard.from_request(): true, "report", "close" or its fields
 _OFF = ("off", "none", "")
 _MAX_BUDGET = 2**62
 
@@ -111,11 +116,23 @@ def parser_options(extra_args: Mapping[str, Any] | None,
     The one place where request arguments become parser options (the row adds ``vocab``,
     ``start_in_reasoning`` and ``keep_message=False``)."""
     budget = default
-    if extra_args and BUDGET_KEY in extra_args:
-        budget = _check_budget(extra_args[BUDGET_KEY], f"vllm_xargs[{BUDGET_KEY!r}]")
-    if budget is None:
+    guard = None
+    if extra_args:
+        if BUDGET_KEY in extra_args:
+            budget = _check_budget(extra_args[BUDGET_KEY], f"vllm_xargs[{BUDGET_KEY!r}]")
+        if LOOP_KEY in extra_args:
+            guard = _check_loop_guard(extra_args[LOOP_KEY])
+    if budget is None and guard is None:
         return None
-    return {"reasoning_budget": budget, "budget_close_text": DEFAULT_CLOSE_TEXT}
+    return {"reasoning_budget": budget, "budget_close_text": DEFAULT_CLOSE_TEXT,
+            "loop_guard": guard}
+
+
+def _check_loop_guard(value: object) -> LoopGuard | None:
+    try:
+        return LoopGuard.from_request(value)
+    except ValueError as exc:
+        raise ValueError(f"vllm_xargs[{LOOP_KEY!r}]: {exc}") from None
 
 
 def prompt_opens_reasoning(vocab: Vocab, prompt_ids: list[int] | None,
@@ -138,10 +155,11 @@ def prompt_opens_reasoning(vocab: Vocab, prompt_ids: list[int] | None,
 class _Row:
     """One budgeted request: its parser, its live output ids and the forced ids to emit."""
 
-    __slots__ = ("parser", "output", "n_fed", "pending", "done")
+    __slots__ = ("parser", "output", "n_fed", "pending", "done", "guarded")
 
-    def __init__(self, parser: StreamParser, output: list[int]) -> None:
+    def __init__(self, parser: StreamParser, output: list[int], guarded: bool = False) -> None:
         self.parser = parser
+        self.guarded = guarded  # a loop guard: the parser takes token ids only
         self.output = output  # vLLM's live list of this request's output ids
         self.n_fed = 0
         self.pending: list[int] = []  # forced ids still to emit, next one first
@@ -156,6 +174,8 @@ class ReasoningBudgetLogitsProcessor(LogitsProcessor):
         extra = getattr(sampling_params, "extra_args", None)
         if extra and BUDGET_KEY in extra:
             _check_budget(extra[BUDGET_KEY], f"vllm_xargs[{BUDGET_KEY!r}]")
+        if extra and LOOP_KEY in extra:
+            _check_loop_guard(extra[LOOP_KEY])
 
     def __init__(self, vllm_config: VllmConfig, device: torch.device,
                  is_pin_memory: bool) -> None:
@@ -218,7 +238,7 @@ class ReasoningBudgetLogitsProcessor(LogitsProcessor):
         start = prompt_opens_reasoning(vocab, prompt_ids, self._turn_ids)
         parser = StreamParser(vocab=vocab, keep_message=False, start_in_reasoning=start,
                               **options)
-        row = _Row(parser, output_ids)
+        row = _Row(parser, output_ids, guarded=options["loop_guard"] is not None)
         # Budget 0 with a prompt-opened trace: the close is due before any output id.
         self._after_delta(row, parser.feed_tokens([]))
         return row
@@ -295,6 +315,9 @@ class ReasoningBudgetLogitsProcessor(LogitsProcessor):
                 break
             if 0 <= tid < n_known:
                 delta = row.parser.feed_tokens([tid])
+            elif row.guarded:  # a guard watches token ids only: it cannot take a textless token
+                self._retire(i, f"id {tid} has no token (padded logits) and a loop guard is on")
+                break
             else:  # a padded logit id: a token without text
                 delta = row.parser.feed_bytes(b"", 1)
             self._after_feed(i, [tid], delta)
