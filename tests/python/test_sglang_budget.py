@@ -304,11 +304,14 @@ def test_no_tokenizer_is_logged_not_raised(tok: Any, caplog: Any) -> None:
 
 
 def test_parser_kwargs() -> None:
-    assert sb.parser_kwargs({}) == {"reasoning_budget": 30_000, "budget_close_text": "\n</think>\n"}
+    assert sb.parser_kwargs({}) == {"reasoning_budget": 30_000, "budget_close_text": "\n</think>\n",
+                                    "loop_guard": None}
+    assert sb.parser_kwargs({"loop_guard": "close"})["loop_guard"] == hs.LoopGuard(on_loop="close")
     assert sb.parser_kwargs({"reasoning_budget": 0, "start_in_reasoning": True})[
         "start_in_reasoning"] is True
     for bad in ({"reasoning_budget": -1}, {"reasoning_budget": True}, {"reasoning_budget": 1.5},
-                {"budget_close_text": 3}, {"start_in_reasoning": "yes"}):
+                {"budget_close_text": 3}, {"start_in_reasoning": "yes"}, {"loop_guard": "often"},
+                {"loop_guard": {"min_repeats": 1}}):
         with pytest.raises((TypeError, ValueError)):
             sb.parser_kwargs(bad)
 
@@ -329,3 +332,26 @@ def test_empty_custom_params_use_the_default_budget(tok: Any) -> None:
     assert row.parser.reasoning_tokens == 0 and not row.pending and row.n_fed == 1
     # Without a dict SGLang adds no "__req__": the processor has nothing to read and skips.
     assert Req([], tok, [], None, "x").custom_params is None
+
+
+def test_loop_guard_closes_a_looping_request(tok: Any, vocab: hs.Vocab) -> None:
+    """custom_params={"loop_guard": ...}: a request stuck repeating a span gets the close ids
+    right after the token that completed the loop (no budget needed); "report" leaves it alone."""
+    eot = tok.convert_tokens_to_ids("<|im_end|>")
+    guard = {"on_loop": "close", "min_repeats": 4, "max_period": 8, "min_span": 12}
+    script = _ids(tok, "<think>Let me see. " + "Wait, check again. " * 12 + "</think>Answer.")
+    closing = Req([], tok, script, {"reasoning_budget": None, "loop_guard": guard},
+                  sb.HermesReasoningBudgetLogitProcessor.to_str())
+    reporting = Req([], tok, script, {"reasoning_budget": None,
+                                      "loop_guard": {**guard, "on_loop": "report"}},
+                    sb.HermesReasoningBudgetLogitProcessor.to_str())
+    _run([closing, reporting], eot, len(tok))
+    ref = hs.StreamParser(vocab=vocab, reasoning_budget=None, loop_guard=hs.LoopGuard(**guard))
+    fired = next(k for k, t in enumerate(script) if ref.feed_tokens([t]).loop is not None)
+    close = vocab.encode("\n</think>\n")
+    out = list(closing.output_ids)
+    assert out[:fired + 1] == script[:fired + 1]
+    assert out[fired + 1:fired + 1 + len(close)] == close
+    assert list(reporting.output_ids) == script + [eot]
+    row = closing.custom_params[sb.STATE_KEY]
+    assert row.parser.loop_closed
