@@ -5,9 +5,11 @@
 namespace hermes_stream::py_glue {
 namespace {
 
-// Holds only immutable objects (two str, a tuple of frozen ToolCallDelta or NULL, a frozen
-// ForcedClose or None), so it cannot be part of a reference cycle and is not GC-tracked: that
-// saves the GC header and the tracking work on every delta.
+// A GC type, because the constructor accepts any object as `forced` and in `tool_calls`, and a
+// ForcedClose holds a mutable list (token_ids): a cycle through a Delta must be collectable.
+// The parser's own Deltas are tracked only when they carry a ForcedClose: otherwise they hold
+// exact strs and native ToolCallDeltas (atomic: no cycle can pass through them), which saves the
+// tracking work on every delta.
 struct DeltaObject {
   PyObject_HEAD
   PyObject* reasoning;
@@ -18,9 +20,26 @@ struct DeltaObject {
 
 PyTypeObject* g_delta_type = nullptr;  // owned by the module; never freed (types live forever)
 
+int DeltaTraverse(PyObject* self, visitproc visit, void* arg) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  Py_VISIT(Py_TYPE(self));
+  Py_VISIT(d->calls);
+  Py_VISIT(d->forced);
+  return 0;
+}
+
+// reasoning/content are exact strs (never in a cycle); forced goes back to None.
+int DeltaClear(PyObject* self) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  Py_CLEAR(d->calls);
+  if (d->forced != Py_None) Py_SETREF(d->forced, Py_NewRef(Py_None));
+  return 0;
+}
+
 void DeltaDealloc(PyObject* self) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
   PyTypeObject* tp = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
   Py_XDECREF(d->reasoning);
   Py_XDECREF(d->content);
   Py_XDECREF(d->calls);
@@ -39,6 +58,15 @@ int DeltaBool(PyObject* self) {
 PyObject* DeltaGetToolCalls(PyObject* self, void*) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
   return d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
+}
+
+// Pickle and copy: Delta(reasoning, content, tool_calls, forced), as the reference's Delta.
+PyObject* DeltaReduce(PyObject* self, PyObject*) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  PyObject* calls = d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
+  if (calls == nullptr) return nullptr;
+  return Py_BuildValue("O(OONO)", reinterpret_cast<PyObject*>(Py_TYPE(self)), d->reasoning,
+                       d->content, calls, d->forced);
 }
 
 PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
@@ -62,10 +90,15 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     Py_XDECREF(calls);
     return nullptr;
   }
-  d->reasoning = reasoning ? Py_NewRef(reasoning) : PyUnicode_New(0, 0);
-  d->content = content ? Py_NewRef(content) : PyUnicode_New(0, 0);
+  // Exact strs (a str subclass could carry a reference back to the Delta).
+  d->reasoning = reasoning ? PyUnicode_FromObject(reasoning) : PyUnicode_New(0, 0);
+  d->content = content ? PyUnicode_FromObject(content) : PyUnicode_New(0, 0);
   d->calls = calls;
   d->forced = Py_NewRef(forced);
+  if (d->reasoning == nullptr || d->content == nullptr) {
+    Py_DECREF(d);
+    return nullptr;
+  }
   return reinterpret_cast<PyObject*>(d);
 }
 
@@ -74,6 +107,11 @@ PyMemberDef kDeltaMembers[] = {
     {"content", T_OBJECT_EX, offsetof(DeltaObject, content), READONLY, "answer text"},
     {"forced", T_OBJECT_EX, offsetof(DeltaObject, forced), READONLY, "ForcedClose or None"},
     {nullptr, 0, 0, 0, nullptr},
+};
+
+PyMethodDef kDeltaMethods[] = {
+    {"__reduce__", DeltaReduce, METH_NOARGS, "pickle/copy support"},
+    {nullptr, nullptr, 0, nullptr},
 };
 
 PyGetSetDef kDeltaGetSet[] = {
@@ -87,7 +125,10 @@ PyType_Slot kDeltaSlots[] = {
                                   "fragments and a forced close. bool(delta) is False when empty.")},
     {Py_tp_new, reinterpret_cast<void*>(DeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(DeltaDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(DeltaTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(DeltaClear)},
     {Py_tp_members, kDeltaMembers},
+    {Py_tp_methods, kDeltaMethods},
     {Py_tp_getset, kDeltaGetSet},
     {Py_nb_bool, reinterpret_cast<void*>(DeltaBool)},
     {0, nullptr},
@@ -97,14 +138,15 @@ PyType_Spec kDeltaSpec = {
     "hermes_stream._core.Delta",
     sizeof(DeltaObject),
     0,
-    Py_TPFLAGS_DEFAULT,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     kDeltaSlots,
 };
 
 // ---------------------------------------------------------------------------- ToolCallDelta
 // One streamed fragment of a call: (index: int, id: str|None, name: str|None, arguments: str).
-// Also native for speed (a frozen dataclass costs ~1 us to build); immutable and not GC-tracked
-// for the same reason as Delta.
+// Also native for speed (a frozen dataclass costs ~1 us to build). Immutable and holding only an
+// exact int, exact strs and None (subclass instances are converted), so it cannot be part of a
+// reference cycle and is not a GC type.
 struct CallDeltaObject {
   PyObject_HEAD
   PyObject* index;
@@ -143,10 +185,14 @@ PyObject* CallDeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   }
   auto* c = reinterpret_cast<CallDeltaObject*>(type->tp_alloc(type, 0));
   if (c == nullptr) return nullptr;
-  c->index = Py_NewRef(index);
-  c->id = Py_NewRef(id);
-  c->name = Py_NewRef(name);
-  c->arguments = arguments ? Py_NewRef(arguments) : PyUnicode_New(0, 0);
+  c->index = PyNumber_Index(index);  // an exact int
+  c->id = id == Py_None ? Py_NewRef(id) : PyUnicode_FromObject(id);
+  c->name = name == Py_None ? Py_NewRef(name) : PyUnicode_FromObject(name);
+  c->arguments = arguments ? PyUnicode_FromObject(arguments) : PyUnicode_New(0, 0);
+  if (c->index == nullptr || c->id == nullptr || c->name == nullptr || c->arguments == nullptr) {
+    Py_DECREF(c);
+    return nullptr;
+  }
   return reinterpret_cast<PyObject*>(c);
 }
 
@@ -175,6 +221,17 @@ PyObject* CallDeltaRichCompare(PyObject* a, PyObject* b, int op) {
   return PyBool_FromLong(op == Py_EQ);
 }
 
+PyObject* CallDeltaReduce(PyObject* self, PyObject*) {
+  auto* c = reinterpret_cast<CallDeltaObject*>(self);
+  return Py_BuildValue("O(OOOO)", reinterpret_cast<PyObject*>(Py_TYPE(self)), c->index, c->id,
+                       c->name, c->arguments);
+}
+
+PyMethodDef kCallDeltaMethods[] = {
+    {"__reduce__", CallDeltaReduce, METH_NOARGS, "pickle/copy support"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 PyObject* CallDeltaRepr(PyObject* self) {
   auto* c = reinterpret_cast<CallDeltaObject*>(self);
   return PyUnicode_FromFormat("ToolCallDelta(index=%R, id=%R, name=%R, arguments=%R)", c->index,
@@ -196,6 +253,7 @@ PyType_Slot kCallDeltaSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(CallDeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(CallDeltaDealloc)},
     {Py_tp_members, kCallDeltaMembers},
+    {Py_tp_methods, kCallDeltaMethods},
     {Py_tp_richcompare, reinterpret_cast<void*>(CallDeltaRichCompare)},
     {Py_tp_repr, reinterpret_cast<void*>(CallDeltaRepr)},
     {Py_tp_hash, reinterpret_cast<void*>(PyObject_HashNotImplemented)},
@@ -243,7 +301,7 @@ PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::str
 }
 
 PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyObject* forced) {
-  auto* d = PyObject_New(DeltaObject, g_delta_type);
+  auto* d = PyObject_GC_New(DeltaObject, g_delta_type);
   if (d == nullptr) {
     Py_DECREF(reasoning);
     Py_DECREF(content);
@@ -251,11 +309,13 @@ PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyOb
     Py_DECREF(forced);
     return nullptr;
   }
-  // PyObject_New already took the reference a heap-type instance holds on its type.
+  // PyObject_GC_New already took the reference a heap-type instance holds on its type.
   d->reasoning = reasoning;
   d->content = content;
   d->calls = calls;
   d->forced = forced;
+  // Only a ForcedClose (its token_ids list) can lead back here: see DeltaObject.
+  if (forced != Py_None) PyObject_GC_Track(d);
   return reinterpret_cast<PyObject*>(d);
 }
 

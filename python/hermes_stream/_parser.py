@@ -6,7 +6,7 @@ so a delta costs one native call.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from . import _core
 from ._options import (
@@ -19,6 +19,7 @@ from ._options import (
 from ._schema import ToolSet
 from ._tool_calls import finalize
 from ._types import ForcedClose, Message, Segment
+from .reference.stream_parser import NO_PICKLE
 
 _core.set_types(ForcedClose)
 
@@ -76,6 +77,9 @@ class StreamParser(_core.StreamParser):
             close_ids(opts),
         )
         self._opts = opts
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(NO_PICKLE)  # the same refusal as the reference (pickle, copy, deepcopy)
 
     @property
     def message(self) -> Message:
