@@ -76,5 +76,6 @@ tests="${ASAN_TESTS:-tests/python/test_stress.py tests/python/test_misuse.py tes
 cd "${repo_root}"
 t1=$(date +%s)
 # shellcheck disable=SC2086  # the test list is split on purpose
-run -m pytest -q -p no:cacheprovider ${tests} "$@"
+# --capture=sys: a sanitizer report (written to fd 2) must reach the log even when it aborts.
+run -m pytest -q -p no:cacheprovider --capture=sys ${tests} "$@"
 echo "run_asan_python: tests passed in $(( $(date +%s) - t1 )) s"

@@ -39,7 +39,7 @@ REPEAT = int(os.environ.get("HERMES_STRESS_REPEAT", "60"))
 
 @pytest.fixture(autouse=True)
 def _deadlock_detector() -> Iterator[None]:
-    faulthandler.dump_traceback_later(120, exit=True)
+    faulthandler.dump_traceback_later(120, exit=True, file=sys.__stderr__)
     try:
         yield
     finally:
