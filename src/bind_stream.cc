@@ -36,11 +36,11 @@ std::int64_t TokenCount(py::handle n) {
   int overflow = 0;
   long long v = PyLong_AsLongLongAndOverflow(n.ptr(), &overflow);
   if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
-  if (overflow < 0 || v < 0) {
-    throw py::value_error("n_tokens must be >= 0, got " + py::repr(n).cast<std::string>());
-  }
   if (overflow > 0) {
     throw py::value_error("n_tokens must be < 2**63, got " + py::repr(n).cast<std::string>());
+  }
+  if (overflow < 0 || v < 0) {
+    throw py::value_error("n_tokens must be >= 0, got " + py::repr(n).cast<std::string>());
   }
   return v;
 }
@@ -52,6 +52,8 @@ std::int64_t Saturate(const StreamParser& p, std::int64_t n) {
 }
 
 }  // namespace
+
+PyObject* ForcedCloseClass() { return g_forced_close_cls.ptr(); }
 
 py::object ToDelta(const DeltaOut& out, bool has_vocab) {
   PyObject* forced = Py_None;

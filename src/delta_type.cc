@@ -2,14 +2,17 @@
 
 #include <structmember.h>
 
+#include "glue.h"
+
 namespace hermes_stream::py_glue {
 namespace {
 
-// A GC type, because the constructor accepts any object as `forced` and in `tool_calls`, and a
-// ForcedClose holds a mutable list (token_ids): a cycle through a Delta must be collectable.
-// The parser's own Deltas are tracked only when they carry a ForcedClose: otherwise they hold
-// exact strs and native ToolCallDeltas (atomic: no cycle can pass through them), which saves the
-// tracking work on every delta.
+// Not a GC type (no GC header and no tracking work on the per-token path), so a Delta must never
+// be part of a reference cycle: it holds only exact strs, a tuple of native ToolCallDeltas (exact
+// int/str/None fields) and a private ForcedClose (an exact str and a private list of exact ints)
+// that is never handed out: `forced` returns a copy on each access (as `tool_calls` returns a new
+// list), and the constructor converts or rejects anything else. Nothing a caller can reach leads
+// back to the Delta.
 struct DeltaObject {
   PyObject_HEAD
   PyObject* reasoning;
@@ -20,26 +23,107 @@ struct DeltaObject {
 
 PyTypeObject* g_delta_type = nullptr;  // owned by the module; never freed (types live forever)
 
-int DeltaTraverse(PyObject* self, visitproc visit, void* arg) {
-  auto* d = reinterpret_cast<DeltaObject*>(self);
-  Py_VISIT(Py_TYPE(self));
-  Py_VISIT(d->calls);
-  Py_VISIT(d->forced);
-  return 0;
+PyTypeObject* g_call_delta_type = nullptr;
+
+// A private copy of a ForcedClose-like value: ForcedClose(exact str, None | new list of exact
+// ints), or None. TypeError for anything else.
+PyObject* CopyForced(PyObject* forced) {
+  if (forced == Py_None) return Py_NewRef(Py_None);
+  PyObject* cls = ForcedCloseClass();
+  if (cls == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "hermes_stream._core.set_types() not called");
+    return nullptr;
+  }
+  static const char* kBad =
+      "Delta forced must be None or a ForcedClose(text: str, token_ids: list[int] | None)";
+  PyObject* text = PyObject_GetAttrString(forced, "text");
+  PyObject* ids = text == nullptr ? nullptr : PyObject_GetAttrString(forced, "token_ids");
+  if (ids == nullptr || !PyUnicode_Check(text) ||
+      (ids != Py_None && !PyList_Check(ids) && !PyTuple_Check(ids))) {
+    Py_XDECREF(text);
+    Py_XDECREF(ids);
+    PyErr_Clear();
+    PyErr_SetString(PyExc_TypeError, kBad);
+    return nullptr;
+  }
+  PyObject* text_copy = PyUnicode_FromObject(text);
+  PyObject* ids_copy = nullptr;
+  if (ids == Py_None) {
+    ids_copy = Py_NewRef(Py_None);
+  } else {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(ids);
+    ids_copy = PyList_New(n);
+    for (Py_ssize_t i = 0; ids_copy != nullptr && i < n; ++i) {
+      PyObject* x = PySequence_Fast_GET_ITEM(ids, i);  // no Python code runs in this loop
+      if (PyBool_Check(x) || !PyLong_Check(x)) {
+        Py_CLEAR(ids_copy);
+        PyErr_SetString(PyExc_TypeError, kBad);
+        break;
+      }
+      PyList_SET_ITEM(ids_copy, i, PyNumber_Index(x));  // an exact int (no Python code)
+    }
+  }
+  Py_DECREF(text);
+  Py_DECREF(ids);
+  PyObject* out = nullptr;
+  if (text_copy != nullptr && ids_copy != nullptr) {
+    out = PyObject_CallFunctionObjArgs(cls, text_copy, ids_copy, nullptr);
+  }
+  Py_XDECREF(text_copy);
+  Py_XDECREF(ids_copy);
+  return out;
 }
 
-// reasoning/content are exact strs (never in a cycle); forced goes back to None.
-int DeltaClear(PyObject* self) {
-  auto* d = reinterpret_cast<DeltaObject*>(self);
-  Py_CLEAR(d->calls);
-  if (d->forced != Py_None) Py_SETREF(d->forced, Py_NewRef(Py_None));
-  return 0;
+// `tool_calls` as a tuple of native ToolCallDeltas (other ToolCallDelta-like objects converted),
+// or NULL when empty. Returns false with a Python error set.
+bool CopyCalls(PyObject* tool_calls, PyObject** out) {
+  *out = nullptr;
+  PyObject* items = PySequence_Tuple(tool_calls);
+  if (items == nullptr) return false;
+  const Py_ssize_t n = PyTuple_GET_SIZE(items);
+  if (n == 0) {
+    Py_DECREF(items);
+    return true;
+  }
+  PyObject* calls = PyTuple_New(n);
+  for (Py_ssize_t i = 0; calls != nullptr && i < n; ++i) {
+    PyObject* c = PyTuple_GET_ITEM(items, i);
+    PyObject* native = nullptr;
+    if (Py_TYPE(c) == g_call_delta_type) {
+      native = Py_NewRef(c);
+    } else {
+      PyObject* f[4] = {PyObject_GetAttrString(c, "index"), nullptr, nullptr, nullptr};
+      if (f[0] != nullptr) f[1] = PyObject_GetAttrString(c, "id");
+      if (f[1] != nullptr) f[2] = PyObject_GetAttrString(c, "name");
+      if (f[2] != nullptr) f[3] = PyObject_GetAttrString(c, "arguments");
+      if (f[3] == nullptr) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "Delta tool_calls items must be ToolCallDelta, got %s",
+                     Py_TYPE(c)->tp_name);
+      } else {
+        native = PyObject_CallFunctionObjArgs(reinterpret_cast<PyObject*>(g_call_delta_type),
+                                              f[0], f[1], f[2], f[3], nullptr);
+      }
+      for (PyObject* x : f) Py_XDECREF(x);
+    }
+    if (native == nullptr) {
+      Py_CLEAR(calls);
+      break;
+    }
+    PyTuple_SET_ITEM(calls, i, native);
+  }
+  Py_DECREF(items);
+  *out = calls;
+  return calls != nullptr;
+}
+
+PyObject* DeltaGetForced(PyObject* self, void*) {
+  return CopyForced(reinterpret_cast<DeltaObject*>(self)->forced);
 }
 
 void DeltaDealloc(PyObject* self) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
   PyTypeObject* tp = Py_TYPE(self);
-  PyObject_GC_UnTrack(self);
   Py_XDECREF(d->reasoning);
   Py_XDECREF(d->content);
   Py_XDECREF(d->calls);
@@ -65,8 +149,13 @@ PyObject* DeltaReduce(PyObject* self, PyObject*) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
   PyObject* calls = d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
   if (calls == nullptr) return nullptr;
-  return Py_BuildValue("O(OONO)", reinterpret_cast<PyObject*>(Py_TYPE(self)), d->reasoning,
-                       d->content, calls, d->forced);
+  PyObject* forced = CopyForced(d->forced);  // never the private one
+  if (forced == nullptr) {
+    Py_DECREF(calls);
+    return nullptr;
+  }
+  return Py_BuildValue("O(OONN)", reinterpret_cast<PyObject*>(Py_TYPE(self)), d->reasoning,
+                       d->content, calls, forced);
 }
 
 PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
@@ -80,21 +169,23 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   PyObject* calls = nullptr;
-  if (tool_calls != Py_None) {
-    calls = PySequence_Tuple(tool_calls);
-    if (calls == nullptr) return nullptr;
-    if (PyTuple_GET_SIZE(calls) == 0) Py_CLEAR(calls);
+  if (tool_calls != Py_None && !CopyCalls(tool_calls, &calls)) return nullptr;
+  PyObject* forced_copy = CopyForced(forced);
+  if (forced_copy == nullptr) {
+    Py_XDECREF(calls);
+    return nullptr;
   }
   auto* d = reinterpret_cast<DeltaObject*>(type->tp_alloc(type, 0));
   if (d == nullptr) {
     Py_XDECREF(calls);
+    Py_DECREF(forced_copy);
     return nullptr;
   }
   // Exact strs (a str subclass could carry a reference back to the Delta).
   d->reasoning = reasoning ? PyUnicode_FromObject(reasoning) : PyUnicode_New(0, 0);
   d->content = content ? PyUnicode_FromObject(content) : PyUnicode_New(0, 0);
   d->calls = calls;
-  d->forced = Py_NewRef(forced);
+  d->forced = forced_copy;
   if (d->reasoning == nullptr || d->content == nullptr) {
     Py_DECREF(d);
     return nullptr;
@@ -105,7 +196,6 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
 PyMemberDef kDeltaMembers[] = {
     {"reasoning", T_OBJECT_EX, offsetof(DeltaObject, reasoning), READONLY, "reasoning text"},
     {"content", T_OBJECT_EX, offsetof(DeltaObject, content), READONLY, "answer text"},
-    {"forced", T_OBJECT_EX, offsetof(DeltaObject, forced), READONLY, "ForcedClose or None"},
     {nullptr, 0, 0, 0, nullptr},
 };
 
@@ -117,6 +207,7 @@ PyMethodDef kDeltaMethods[] = {
 PyGetSetDef kDeltaGetSet[] = {
     {"tool_calls", DeltaGetToolCalls, nullptr, "list[ToolCallDelta] (a new list per access)",
      nullptr},
+    {"forced", DeltaGetForced, nullptr, "ForcedClose or None (a new copy per access)", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
@@ -125,8 +216,6 @@ PyType_Slot kDeltaSlots[] = {
                                   "fragments and a forced close. bool(delta) is False when empty.")},
     {Py_tp_new, reinterpret_cast<void*>(DeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(DeltaDealloc)},
-    {Py_tp_traverse, reinterpret_cast<void*>(DeltaTraverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(DeltaClear)},
     {Py_tp_members, kDeltaMembers},
     {Py_tp_methods, kDeltaMethods},
     {Py_tp_getset, kDeltaGetSet},
@@ -138,7 +227,7 @@ PyType_Spec kDeltaSpec = {
     "hermes_stream._core.Delta",
     sizeof(DeltaObject),
     0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    Py_TPFLAGS_DEFAULT,
     kDeltaSlots,
 };
 
@@ -154,8 +243,6 @@ struct CallDeltaObject {
   PyObject* name;
   PyObject* arguments;
 };
-
-PyTypeObject* g_call_delta_type = nullptr;
 
 void CallDeltaDealloc(PyObject* self) {
   auto* c = reinterpret_cast<CallDeltaObject*>(self);
@@ -301,7 +388,7 @@ PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::str
 }
 
 PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyObject* forced) {
-  auto* d = PyObject_GC_New(DeltaObject, g_delta_type);
+  auto* d = PyObject_New(DeltaObject, g_delta_type);
   if (d == nullptr) {
     Py_DECREF(reasoning);
     Py_DECREF(content);
@@ -309,13 +396,11 @@ PyObject* NewDelta(PyObject* reasoning, PyObject* content, PyObject* calls, PyOb
     Py_DECREF(forced);
     return nullptr;
   }
-  // PyObject_GC_New already took the reference a heap-type instance holds on its type.
+  // PyObject_New already took the reference a heap-type instance holds on its type.
   d->reasoning = reasoning;
   d->content = content;
   d->calls = calls;
   d->forced = forced;
-  // Only a ForcedClose (its token_ids list) can lead back here: see DeltaObject.
-  if (forced != Py_None) PyObject_GC_Track(d);
   return reinterpret_cast<PyObject*>(d);
 }
 

@@ -17,53 +17,25 @@ const char* const kInUseMessage =
     "re-entrant call (from an id_factory, a token generator or a __del__); a parser serves one "
     "call at a time";
 
-void ParserLease::Acquire(PyObject* self, const void* who) {
-  if (g_parser_type == nullptr || !PyObject_TypeCheck(self, g_parser_type)) {
-    throw py::type_error(std::string("not a hermes_stream StreamParser: ") +
-                         Py_TYPE(self)->tp_name);
-  }
-  auto* obj = reinterpret_cast<ParserObject*>(self);
-#ifdef Py_GIL_DISABLED
-  const void* expected = nullptr;
-  if (!obj->owner.compare_exchange_strong(expected, who, std::memory_order_acquire)) {
-    throw UsageError(kInUseMessage);
-  }
-#else
-  if (obj->owner != nullptr) throw UsageError(kInUseMessage);
-  obj->owner = who;
-#endif
-  if (obj->parser == nullptr) {
-    obj->owner = nullptr;
-    throw UsageError("StreamParser.__init__() was not called");
-  }
-  obj_ = obj;
+void ParserLease::NotAParser(PyObject* self) {
+  throw py::type_error(std::string("not a hermes_stream StreamParser: ") +
+                       Py_TYPE(self)->tp_name);
 }
 
-void ParserLease::Release() noexcept {
-  if (obj_ == nullptr) return;
-#ifdef Py_GIL_DISABLED
-  obj_->owner.store(nullptr, std::memory_order_release);
-#else
-  obj_->owner = nullptr;
-#endif
-  obj_ = nullptr;
-}
+void ParserLease::InUse() { throw UsageError(kInUseMessage); }
+
+void ParserLease::NotInitialised() { throw UsageError("StreamParser.__init__() was not called"); }
 
 const void* ParserOwner(PyObject* self) {
   return reinterpret_cast<ParserObject*>(self)->owner;
 }
 
-std::string_view Utf8Lossless(PyObject* s, py::object* keep) {
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(s, &size);
-  if (data == nullptr) {
-    PyErr_Clear();
-    *keep = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass"));
-    if (!*keep) throw py::error_already_set();
-    data = PyBytes_AS_STRING(keep->ptr());
-    size = PyBytes_GET_SIZE(keep->ptr());
-  }
-  return std::string_view(data, static_cast<std::size_t>(size));
+std::string_view Utf8Surrogatepass(PyObject* s, py::object* keep) {
+  PyErr_Clear();
+  *keep = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass"));
+  if (!*keep) throw py::error_already_set();
+  return std::string_view(PyBytes_AS_STRING(keep->ptr()),
+                          static_cast<std::size_t>(PyBytes_GET_SIZE(keep->ptr())));
 }
 
 std::string Utf8Strict(PyObject* s, const char* what) {

@@ -51,22 +51,58 @@ class ParserLease {
   ParserLease& operator=(const ParserLease&) = delete;
   ParserLease(ParserLease&& o) noexcept : obj_(o.obj_) { o.obj_ = nullptr; }
 
-  void Acquire(PyObject* self, const void* who);
-  void Release() noexcept;
+  // Inline: this runs on every delta.
+  void Acquire(PyObject* self, const void* who) {
+    if (g_parser_type == nullptr || !PyObject_TypeCheck(self, g_parser_type)) NotAParser(self);
+    auto* obj = reinterpret_cast<ParserObject*>(self);
+#ifdef Py_GIL_DISABLED
+    const void* expected = nullptr;
+    if (!obj->owner.compare_exchange_strong(expected, who, std::memory_order_acquire)) InUse();
+#else
+    if (obj->owner != nullptr) InUse();
+    obj->owner = who;
+#endif
+    if (obj->parser == nullptr) {
+      obj->owner = nullptr;
+      NotInitialised();
+    }
+    obj_ = obj;
+  }
+  void Release() noexcept {
+    if (obj_ == nullptr) return;
+#ifdef Py_GIL_DISABLED
+    obj_->owner.store(nullptr, std::memory_order_release);
+#else
+    obj_->owner = nullptr;
+#endif
+    obj_ = nullptr;
+  }
   StreamParser& parser() const { return *obj_->parser; }
   ParserObject* object() const { return obj_; }
 
  private:
+  [[noreturn]] static void NotAParser(PyObject* self);
+  [[noreturn]] static void InUse();
+  [[noreturn]] static void NotInitialised();
+
   ParserObject* obj_ = nullptr;
 };
 
 /// Owner of `self` (nullptr when free); `self` must be a parser.
 const void* ParserOwner(PyObject* self);
 
+/// Slow path of Utf8Lossless (lone surrogates; clears the UnicodeEncodeError).
+std::string_view Utf8Surrogatepass(PyObject* s, pybind11::object* keep);
+
 /// The UTF-8 bytes of str `s`. Its own cached UTF-8 when valid; with lone surrogates (model
 /// output never raises) their surrogatepass bytes, kept alive in `*keep`, which later become
 /// U+FFFD. The view lives as long as `s` (or `*keep`).
-std::string_view Utf8Lossless(PyObject* s, pybind11::object* keep);
+inline std::string_view Utf8Lossless(PyObject* s, pybind11::object* keep) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(s, &size);
+  if (data == nullptr) return Utf8Surrogatepass(s, keep);
+  return std::string_view(data, static_cast<std::size_t>(size));
+}
 
 /// The UTF-8 bytes of str `s` (an option value): ValueError naming `what` for lone surrogates,
 /// TypeError for a non-str.
@@ -79,6 +115,9 @@ void SetErrorFromCurrentException() noexcept;
 
 /// The same for a stored exception.
 void SetErrorFromException(const std::exception_ptr& e) noexcept;
+
+/// hermes_stream.ForcedClose (handed over by set_types()), or nullptr before that.
+PyObject* ForcedCloseClass();
 
 /// Delta for one DeltaOut (the parser's vocab decides whether forced ids are attached).
 pybind11::object ToDelta(const DeltaOut& out, bool has_vocab);

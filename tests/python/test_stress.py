@@ -444,21 +444,40 @@ def test_case08_parser_holding_its_owner_is_collected(backend: Any) -> None:
     assert sum(r() is not None for r in refs) == 0
 
 
-def test_case08_delta_cycles_are_collected(backend: Any) -> None:
-    delta_cls = hs.Delta if backend.name == "native" else hs.reference.Delta
+def test_case08_no_cycle_through_a_delta(backend: Any) -> None:
+    """The native Delta is not a GC type, so it holds nothing a caller can reach: `forced` is a
+    private copy (a new one per access), tool calls are native ToolCallDeltas, and the
+    constructor converts or rejects anything else. The reference Delta is an ordinary (GC)
+    class: a cycle through it is collected."""
 
     class Node:
         pass
 
     refs = []
-    for _ in range(500):
-        n1, n2 = Node(), Node()
-        via_forced = delta_cls(forced=hs.ForcedClose("x", [n1]))  # token_ids: a mutable list
-        n1.delta = via_forced
-        via_calls = delta_cls(tool_calls=[n2])
-        n2.delta = via_calls
-        refs += [weakref.ref(n1), weakref.ref(n2)]
-        del n1, n2, via_forced, via_calls
+    if backend.name == "native":
+        with pytest.raises(TypeError, match="token_ids"):
+            hs.Delta(forced=hs.ForcedClose("x", [Node()]))  # type: ignore[list-item]
+        with pytest.raises(TypeError, match="ToolCallDelta"):
+            hs.Delta(tool_calls=[Node()])
+        converted = hs.Delta(tool_calls=[hs.reference.ToolCallDelta(0, "id", "f", "{}")])
+        assert type(converted.tool_calls[0]) is hs.ToolCallDelta
+        for _ in range(500):
+            n1 = Node()
+            d = hs.Delta(forced=hs.ForcedClose("x", [1, 2]))
+            d.forced.token_ids.append(n1)  # a copy: the Delta is unchanged
+            assert d.forced == hs.ForcedClose("x", [1, 2]) and d.forced is not d.forced
+            n1.delta = d
+            refs.append(weakref.ref(n1))
+            del n1, d
+    else:
+        for _ in range(500):
+            n1, n2 = Node(), Node()
+            via_forced = hs.reference.Delta(forced=hs.ForcedClose("x", [n1]))
+            n1.delta = via_forced
+            via_calls = hs.reference.Delta(tool_calls=[n2])
+            n2.delta = via_calls
+            refs += [weakref.ref(n1), weakref.ref(n2)]
+            del n1, n2, via_forced, via_calls
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
 
