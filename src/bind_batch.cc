@@ -45,7 +45,6 @@ struct Work {
   ParserLease lease;
   PyObject* sid = nullptr;  // borrowed from `owned_items`
   std::string_view text;
-  py::object keep;  // owner of `text` when it is not the payload itself (lone surrogates)
   std::vector<std::int64_t> ids;
   bool tokens = false;
   const DeltaOut* out = nullptr;
@@ -81,7 +80,7 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
   py::object owned_items = py::reinterpret_steal<py::object>(PySequence_Tuple(items.ptr()));
   if (!owned_items) throw py::error_already_set();
   const Py_ssize_t n = PyTuple_GET_SIZE(owned_items.ptr());
-  // Declared before `work`: the leases (in `work`) are released before the references go.
+  std::vector<py::object> keep;  // owners of converted texts (strs with lone surrogates)
   std::vector<Work> work(static_cast<std::size_t>(n));
   const void* const call = &work;  // this call's lease tag
   for (Py_ssize_t i = 0; i < n; ++i) {
@@ -106,7 +105,9 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
     w.lease.Acquire(found, call);
     StreamParser& p = w.lease.parser();
     if (PyUnicode_Check(payload)) {
-      w.text = Utf8Lossless(payload, &w.keep);  // as feed() does
+      py::object converted;
+      w.text = Utf8Lossless(payload, &converted);  // as feed() does
+      if (converted) keep.push_back(std::move(converted));
     } else if (PyBytes_Check(payload)) {
       w.text = std::string_view(PyBytes_AS_STRING(payload),
                                 static_cast<std::size_t>(PyBytes_GET_SIZE(payload)));

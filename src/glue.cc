@@ -26,10 +26,6 @@ void ParserLease::InUse() { throw UsageError(kInUseMessage); }
 
 void ParserLease::NotInitialised() { throw UsageError("StreamParser.__init__() was not called"); }
 
-const void* ParserOwner(PyObject* self) {
-  return reinterpret_cast<ParserObject*>(self)->owner;
-}
-
 std::string_view Utf8Surrogatepass(PyObject* s, py::object* keep) {
   PyErr_Clear();
   *keep = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass"));

@@ -89,7 +89,9 @@ class ParserLease {
 };
 
 /// Owner of `self` (nullptr when free); `self` must be a parser.
-const void* ParserOwner(PyObject* self);
+inline const void* ParserOwner(PyObject* self) {
+  return reinterpret_cast<ParserObject*>(self)->owner;
+}
 
 /// Slow path of Utf8Lossless (lone surrogates; clears the UnicodeEncodeError).
 std::string_view Utf8Surrogatepass(PyObject* s, pybind11::object* keep);
