@@ -116,14 +116,17 @@ def test_case01_concurrent_feed_many_on_one_batch(switch_often: None) -> None:
                 except RuntimeError as exc:
                     assert IN_USE in str(exc)
                     refused[k] += 1
+                    time.sleep(0)
                     continue
                 for sid in sids:
                     got[sid].append(out[sid].content)
+                time.sleep(0)  # an idle window for the other thread
 
         return run
 
     for direct in (False, True):
         assert run_threads(worker(0, direct), worker(1, direct)) == []
+    assert sum(refused) > 0  # the threads did overlap
     for sid in sids:
         m = batch.message(sid)
         # Every consumed delta was returned (appending to `got` is not atomic with the call, so
