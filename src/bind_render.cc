@@ -26,6 +26,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings.h"
+#include "glue.h"
 #include "hermes_stream/chat_template.h"
 
 namespace py = pybind11;
@@ -56,6 +57,34 @@ struct NotNative {};
   throw NotNative{};
 }
 
+// A dict whose keys are all exact strs: looking a key up in it runs no Python code (a key of any
+// other type may have an `__eq__` that changes the caller's messages during the lookup). Other
+// dicts go to the Python path.
+void RequireStrKeys(PyObject* dict) {
+  Py_ssize_t pos = 0;
+  PyObject* k = nullptr;
+  PyObject* v = nullptr;
+  while (PyDict_Next(dict, &pos, &k, &v)) {
+    if (!PyUnicode_CheckExact(k)) throw NotNative{};
+  }
+}
+
+// Conversion runs with the cyclic GC paused: a finalizer it would run could change the caller's
+// lists and dicts while borrowed references into them are in use. (Nothing else in the
+// conversion runs Python code: exact built-in types only, str keys only.)
+class GcPause {
+ public:
+  GcPause() : was_enabled_(PyGC_Disable()) {}
+  ~GcPause() {
+    if (was_enabled_) PyGC_Enable();
+  }
+  GcPause(const GcPause&) = delete;
+  GcPause& operator=(const GcPause&) = delete;
+
+ private:
+  int was_enabled_;
+};
+
 // The UTF-8 bytes of a str: an ASCII str's own buffer directly, others via CPython's cached
 // UTF-8 form. Null (with a Python error) for lone surrogates.
 inline const char* Utf8(PyObject* s, Py_ssize_t* size) {
@@ -72,8 +101,8 @@ PyObject* Intern(const char* s) {
   return o;
 }
 
-// Borrowed value of `key` in an exact dict, or nullptr when missing. The GIL is held and no
-// Python code runs while the borrowed references are used (exact built-in types only).
+// Borrowed value of `key` in an exact dict with exact-str keys (RequireStrKeys), or nullptr when
+// missing. The GIL is held and no Python code runs while the borrowed references are used.
 PyObject* Get(PyObject* dict, PyObject* key) {
   PyObject* v = PyDict_GetItemWithError(dict, key);
   if (v == nullptr && PyErr_Occurred()) throw py::error_already_set();
@@ -175,6 +204,7 @@ class Converter {
   // Message `msg` (an exact dict) into req.messages.
   void Message(PyObject* msg) {
     ChatMessage m;
+    RequireStrKeys(msg);
     PyObject* role = Get(msg, g_role);
     if (role != nullptr && PyUnicode_CheckExact(role)) {
       Py_ssize_t n = 0;
@@ -370,6 +400,7 @@ class Converter {
       return "tool call " + std::to_string(j) +
              " must be an object with 'name' and 'arguments', got " + Py_TYPE(call)->tp_name;
     }
+    RequireStrKeys(call);
     PyObject* target = call;
     PyObject* fn = Get(call, g_function);
     if (fn != nullptr) {  // `is defined`: even None
@@ -381,6 +412,7 @@ class Converter {
                Py_TYPE(target)->tp_name;
       }
     }
+    if (target != call) RequireStrKeys(target);
     PyObject* args = Get(target, g_arguments);
     if (args == nullptr) return "tool call " + std::to_string(j) + " has no 'arguments'";
     ChatToolCall c;
@@ -445,10 +477,19 @@ thread_local bool ConverterLease::busy_ = false;
 py::object RenderChatPy(py::handle messages, py::handle tools, bool llama3, py::handle bos_token,
                         bool thinking, bool keep_cots, bool add_generation_prompt,
                         bool append_thinking_to_system) {
-  PyObject* msgs = messages.ptr();
-  PyObject* t = tools.ptr();
-  if (!PyList_CheckExact(msgs) && !PyTuple_CheckExact(msgs)) return py::none();
-  if (t != Py_None && !PyList_CheckExact(t) && !PyTuple_CheckExact(t)) return py::none();
+  if (!PyList_CheckExact(messages.ptr()) && !PyTuple_CheckExact(messages.ptr())) return py::none();
+  if (!tools.is_none() && !PyList_CheckExact(tools.ptr()) && !PyTuple_CheckExact(tools.ptr())) {
+    return py::none();
+  }
+  // Our own tuples of the messages and tools: the caller's lists may change meanwhile.
+  py::object own_msgs = py::reinterpret_steal<py::object>(PySequence_Tuple(messages.ptr()));
+  if (!own_msgs) throw py::error_already_set();
+  py::object own_tools = tools.is_none()
+                             ? py::object(py::none())
+                             : py::reinterpret_steal<py::object>(PySequence_Tuple(tools.ptr()));
+  if (!own_tools) throw py::error_already_set();
+  PyObject* msgs = own_msgs.ptr();
+  PyObject* t = own_tools.ptr();
   ConverterLease lease;
   Converter& conv = *lease;
   ChatOptions opt;
@@ -458,6 +499,7 @@ py::object RenderChatPy(py::handle messages, py::handle tools, bool llama3, py::
   opt.add_generation_prompt = add_generation_prompt;
   opt.append_thinking_to_system = append_thinking_to_system;
   try {
+    GcPause no_gc;
     if (!bos_token.is_none()) {
       if (!PyUnicode_CheckExact(bos_token.ptr())) return py::none();
       opt.has_bos = true;
@@ -518,12 +560,8 @@ PyObject* RenderChatFast(PyObject* /*self*/, PyObject* const* args, Py_ssize_t n
                         flags[4])
         .release()
         .ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    SetErrorFromCurrentException();
   }
   return nullptr;
 }

@@ -4,6 +4,7 @@
 // feed() keeps the GIL: the work per delta is well under a microsecond, less than releasing and
 // re-acquiring the GIL would cost (STYLE.md practice 5).
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -16,6 +17,7 @@
 
 #include "bindings.h"
 #include "delta_type.h"
+#include "glue.h"
 #include "hermes_stream/error.h"
 #include "hermes_stream/stream_parser.h"
 
@@ -64,11 +66,28 @@ std::int64_t TokenCount(py::handle n) {
   if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
     throw py::type_error(std::string("n_tokens must be an int, got ") + Py_TYPE(n.ptr())->tp_name);
   }
-  long long v = PyLong_AsLongLong(n.ptr());
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(n.ptr(), &overflow);
   if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
-  if (v < 0) throw py::value_error("n_tokens must be >= 0, got " + std::to_string(v));
+  if (overflow > 0) {
+    throw py::value_error("n_tokens must be < 2**63, got " + py::repr(n).cast<std::string>());
+  }
+  if (overflow < 0 || v < 0) {
+    throw py::value_error("n_tokens must be >= 0, got " + py::repr(n).cast<std::string>());
+  }
   return v;
 }
+
+// reasoning_tokens saturates at 2**63 - 1 (as in the reference): `n` is cut to what fits.
+std::int64_t Saturate(const StreamParser& p, std::int64_t n) {
+  const std::int64_t room = std::numeric_limits<std::int64_t>::max() - p.reasoning_tokens();
+  return n < room ? n : room;
+}
+
+}  // namespace
+
+PyObject* ForcedCloseClass() { return g_forced_close_cls.ptr(); }
+PyObject* LoopInfoClass() { return g_loop_info_cls.ptr(); }
 
 py::object ToDelta(const DeltaOut& out, bool has_vocab) {
   PyObject* forced = Py_None;
@@ -117,15 +136,40 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
 }
 
 py::object ToDelta(const StreamParser& p, const DeltaOut& out) {
-  py::object d = ToDelta(out, static_cast<bool>(p.options().vocab));
+  py::object d = py_glue::ToDelta(out, static_cast<bool>(p.options().vocab));
   AttachLoop(d.ptr(), p, out);
   return d;
 }
 
+namespace {
+
+// Token ids of one feed_tokens() call. Per call (not per thread): a generator may call
+// feed_tokens() on another parser while this one is being filled, and an id_factory may do so
+// while the core reads it.
+class IdBuffer {
+ public:
+  void push_back(std::int64_t v) {
+    if (n_ < kInline) {
+      inline_[n_++] = v;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_, inline_ + kInline);
+    heap_.push_back(v);
+    ++n_;
+  }
+  const std::int64_t* data() const { return heap_.empty() ? inline_ : heap_.data(); }
+  std::size_t size() const { return n_; }
+
+ private:
+  static constexpr std::size_t kInline = 64;
+  std::int64_t inline_[kInline];
+  std::vector<std::int64_t> heap_;
+  std::size_t n_ = 0;
+};
+
 py::object FeedTokens(StreamParser& p, py::handle ids) {
   PyObject* o = ids.ptr();
-  thread_local std::vector<std::int64_t> buf;
-  buf.clear();
+  IdBuffer buf;
   auto as_id = [](PyObject* x) -> std::int64_t {
     if (PyBool_Check(x) || !PyLong_Check(x)) {
       throw py::type_error(std::string("token ids must be ints, got ") + Py_TYPE(x)->tp_name);
@@ -140,6 +184,7 @@ py::object FeedTokens(StreamParser& p, py::handle ids) {
   if (PyLong_Check(o) && !PyBool_Check(o)) {
     buf.push_back(as_id(o));
   } else if (PyList_Check(o) || PyTuple_Check(o)) {
+    // No Python code runs while the items are read (exact reads of ints).
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
     PyObject** items = PySequence_Fast_ITEMS(o);
     for (Py_ssize_t i = 0; i < n; ++i) buf.push_back(as_id(items[i]));
@@ -159,45 +204,30 @@ py::object FeedStr(StreamParser& p, py::handle text, py::handle n_tokens) {
                          "; use feed_bytes() for bytes");
   }
   std::int64_t n = TokenCount(n_tokens);
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(o, &size);
-  if (data != nullptr) {
-    // `data` is the str's own UTF-8 buffer (cached on the object); it outlives this call.
-    return ToDelta(p, p.Feed(std::string_view(data, static_cast<std::size_t>(size)), n));
-  }
-  // Lone surrogates: model output never raises, so pass their bytes on to become U+FFFD.
-  PyErr_Clear();
-  py::object raw = py::reinterpret_steal<py::object>(
-      PyUnicode_AsEncodedString(o, "utf-8", "surrogatepass"));
-  if (!raw) throw py::error_already_set();
-  return ToDelta(p, p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
-                                         static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))),
-                        n));
+  // The view is the str's own cached UTF-8 (the caller holds `text` for the whole call).
+  py::object keep;
+  const std::string_view data = Utf8Lossless(o, &keep);
+  return ToDelta(p, p.Feed(data, Saturate(p, n)));
 }
 
+// bytes, bytearray or memoryview (any layout), as the reference's bytes(data). Anything but bytes
+// is copied first, so an id_factory may resize the caller's bytearray meanwhile.
 py::object FeedBytes(StreamParser& p, py::handle data, py::handle n_tokens) {
   PyObject* o = data.ptr();
-  if (PyUnicode_Check(o) || !PyObject_CheckBuffer(o)) {
-    throw py::type_error(std::string("feed_bytes() takes bytes, got ") + Py_TYPE(o)->tp_name);
+  if (!PyBytes_Check(o) && !PyByteArray_Check(o) && !PyMemoryView_Check(o)) {
+    throw py::type_error(std::string("feed_bytes() takes bytes, bytearray or memoryview, got ") +
+                         Py_TYPE(o)->tp_name);
   }
   std::int64_t n = TokenCount(n_tokens);
-  if (PyBytes_Check(o)) {
-    return ToDelta(p, p.Feed(
-        std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))), n));
+  py::object copy;
+  if (!PyBytes_Check(o)) {
+    copy = py::reinterpret_steal<py::object>(PyBytes_FromObject(o));
+    if (!copy) throw py::error_already_set();
+    o = copy.ptr();
   }
-  Py_buffer view;
-  if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
-  try {
-    py::object d = ToDelta(p,
-        p.Feed(std::string_view(static_cast<const char*>(view.buf),
-                                static_cast<std::size_t>(view.len)),
-               n));
-    PyBuffer_Release(&view);
-    return d;
-  } catch (...) {
-    PyBuffer_Release(&view);
-    throw;
-  }
+  return ToDelta(p, p.Feed(
+      std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))),
+      Saturate(p, n)));
 }
 
 py::list Segments(const StreamParser& p) {
@@ -220,44 +250,8 @@ py::list Calls(const StreamParser& p) {
 
 // ------------------------------------------------------------------------ the raw type
 
-struct ParserObject {
-  PyObject_HEAD
-  StreamParser* parser;
-  std::uint64_t batch_epoch;  // feed_many() call that last took this parser (duplicate check)
-};
-
-// Runs `f`, turning C++ exceptions into Python errors (same mapping as pybind11's defaults plus
-// UsageError -> RuntimeError).
-template <class F>
-PyObject* Guard(F&& f) noexcept {
-  try {
-    return f().release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (const py::builtin_exception& e) {
-    e.set_error();
-  } catch (const UsageError& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  } catch (const std::invalid_argument& e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
-}
-
-PyTypeObject* g_parser_type = nullptr;
-
-StreamParser& Get(PyObject* self) {
-  if (g_parser_type != nullptr && !PyObject_TypeCheck(self, g_parser_type)) {
-    throw py::type_error("not a hermes_stream StreamParser");
-  }
-  StreamParser* p = reinterpret_cast<ParserObject*>(self)->parser;
-  if (p == nullptr) throw UsageError("StreamParser.__init__() was not called");
-  return *p;
-}
+// Tag of a single-parser call (feed_many() uses its own address, to spot duplicates).
+const char kSingleCall = 0;
 
 // (first, n_tokens=1) from a vectorcall.
 bool TwoArgs(const char* fname, const char* first_name, PyObject* const* args, Py_ssize_t nargs,
@@ -297,7 +291,10 @@ PyObject* PyFeed(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObje
   PyObject* text;
   PyObject* n;
   if (!TwoArgs("feed", "text", args, nargs, kwnames, &text, &n)) return nullptr;
-  return Guard([&] { return FeedStr(Get(self), text, n == nullptr ? py::handle() : n); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);
+    return FeedStr(lease.parser(), text, n == nullptr ? py::handle() : n);
+  });
 }
 
 PyObject* PyFeedBytes(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
@@ -305,16 +302,23 @@ PyObject* PyFeedBytes(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
   PyObject* data;
   PyObject* n;
   if (!TwoArgs("feed_bytes", "data", args, nargs, kwnames, &data, &n)) return nullptr;
-  return Guard([&] { return FeedBytes(Get(self), data, n == nullptr ? py::handle() : n); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);
+    return FeedBytes(lease.parser(), data, n == nullptr ? py::handle() : n);
+  });
 }
 
 PyObject* PyFeedTokens(PyObject* self, PyObject* ids) {
-  return Guard([&] { return FeedTokens(Get(self), ids); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);
+    return FeedTokens(lease.parser(), ids);
+  });
 }
 
 PyObject* PyFinish(PyObject* self, PyObject*) {
   return Guard([&] {
-    StreamParser& p = Get(self);
+    ParserLease lease(self, &kSingleCall);
+    StreamParser& p = lease.parser();
     return ToDelta(p, p.Finish());
   });
 }
@@ -326,22 +330,12 @@ PyObject* PyFeedAllQuiet(PyObject* self, PyObject* const* args, Py_ssize_t nargs
   PyObject* n;
   if (!TwoArgs("_feed_all_quiet", "text", args, nargs, kwnames, &text, &n)) return nullptr;
   return Guard([&] {
-    StreamParser& p = Get(self);
-    const std::int64_t count = TokenCount(n == nullptr ? py::handle() : n);
+    ParserLease lease(self, &kSingleCall);
+    StreamParser& p = lease.parser();
     if (PyUnicode_Check(text)) {
-      Py_ssize_t size = 0;
-      const char* data = PyUnicode_AsUTF8AndSize(text, &size);
-      if (data != nullptr) {
-        p.Feed(std::string_view(data, static_cast<std::size_t>(size)), count);
-      } else {
-        PyErr_Clear();
-        py::object raw = py::reinterpret_steal<py::object>(
-            PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass"));
-        if (!raw) throw py::error_already_set();
-        p.Feed(std::string_view(PyBytes_AS_STRING(raw.ptr()),
-                                static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))),
-               count);
-      }
+      const std::int64_t count = TokenCount(n == nullptr ? py::handle() : n);
+      py::object keep;
+      p.Feed(Utf8Lossless(text, &keep), Saturate(p, count));
     } else {
       FeedBytes(p, text, n == nullptr ? py::handle() : n);
     }
@@ -351,20 +345,32 @@ PyObject* PyFeedAllQuiet(PyObject* self, PyObject* const* args, Py_ssize_t nargs
 }
 
 PyObject* PySegments(PyObject* self, PyObject*) {
-  return Guard([&] { return py::object(Segments(Get(self))); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);  // building the strs may run a __del__
+    return py::object(Segments(lease.parser()));
+  });
 }
 
 PyObject* PyCalls(PyObject* self, PyObject*) {
-  return Guard([&] { return py::object(Calls(Get(self))); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);
+    return py::object(Calls(lease.parser()));
+  });
 }
 
 PyObject* PyLoops(PyObject* self, PyObject*) {
-  return Guard([&] { return py::object(Loops(Get(self))); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);  // building the LoopInfos runs Python code
+    return py::object(Loops(lease.parser()));
+  });
 }
 
 template <class T, T (StreamParser::*Getter)() const>
 PyObject* GetAttr(PyObject* self, void*) {
-  return Guard([&] { return py::object(py::cast((Get(self).*Getter)())); });
+  return Guard([&] {
+    ParserLease lease(self, &kSingleCall);
+    return py::object(py::cast((lease.parser().*Getter)()));
+  });
 }
 
 int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
@@ -388,32 +394,51 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
                                    &loop_guard)) {
     return -1;
   }
+  auto* obj = reinterpret_cast<ParserObject*>(self);
+  // Re-initialising a parser that a call is using would free the state under that call. The
+  // parser stays marked for the whole __init__ (which runs Python code: tool_names, vocab).
+  if (obj->owner != nullptr) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "StreamParser.__init__() called while the parser is in use (from its "
+                    "id_factory, or from another thread); create a new StreamParser instead");
+    return -1;
+  }
+  static const char kInitCall = 0;
+  obj->owner = &kInitCall;
   PyObject* ok = Guard([&] {
     ParserOptions o;
     o.reasoning_budget = budget;
     o.start_in_reasoning = start_in_reasoning != 0;
     o.tool_calls_in_reasoning = tool_calls_in_reasoning != 0;
-    o.budget_close_text = py::cast<std::string>(close_text);
+    o.budget_close_text = Utf8Strict(close_text, "budget_close_text");
     o.keep_message = keep_message != 0;
     HERMES_CHECK_ARG(max_depth > 0, "max_json_depth must be >= 1");
     o.max_json_depth = static_cast<std::size_t>(max_depth);
     if (tool_names != Py_None) {
       o.has_tools = true;
       for (py::handle name : py::reinterpret_borrow<py::iterable>(tool_names)) {
-        o.tool_names.push_back(py::cast<std::string>(name));
+        o.tool_names.push_back(Utf8Strict(name.ptr(), "a tool name"));
       }
     }
     if (id_factory != Py_None) {
-      // Called with the GIL held (feed() never releases it).
-      auto factory = py::reinterpret_borrow<py::object>(id_factory);
+      // `factory` is owned by the parser object (obj->id_factory, visible to the GC), which
+      // outlives its StreamParser.
+      PyObject* factory = id_factory;
       o.id_factory = [factory](std::int64_t index) {
         py::gil_scoped_acquire gil;  // feed_many() parses with the GIL released
-        py::object id = factory(index);
+        py::object id = py::handle(factory)(index);
         if (!PyUnicode_Check(id.ptr())) {
           throw py::type_error(std::string("id_factory must return a str, got ") +
                                Py_TYPE(id.ptr())->tp_name);
         }
-        return id.cast<std::string>();
+        Py_ssize_t size = 0;
+        const char* data = PyUnicode_AsUTF8AndSize(id.ptr(), &size);
+        if (data == nullptr) {
+          PyErr_Clear();
+          throw py::value_error(
+              "id_factory returned a str that is not valid UTF-8: it contains a lone surrogate");
+        }
+        return std::string(data, static_cast<std::size_t>(size));
       };
     }
     if (vocab != Py_None) {
@@ -421,29 +446,50 @@ int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
       o.close_ids = py::cast<std::vector<std::int64_t>>(close_ids);
     }
     ApplyLoopGuard(o, loop_guard);
-    auto* obj = reinterpret_cast<ParserObject*>(self);
     auto fresh = std::make_unique<StreamParser>(std::move(o));
-    delete obj->parser;
+    StreamParser* old_parser = obj->parser;
+    PyObject* old_factory = obj->id_factory;
     obj->parser = fresh.release();
+    obj->id_factory = id_factory == Py_None ? nullptr : Py_NewRef(id_factory);
+    delete old_parser;
+    Py_XDECREF(old_factory);  // may run Python code: the object is consistent by now
     return py::object(py::none());
   });
+  obj->owner = nullptr;
   if (ok == nullptr) return -1;
   Py_DECREF(ok);
   return 0;
 }
 
 PyObject* ParserNew(PyTypeObject* type, PyObject*, PyObject*) {
-  PyObject* self = type->tp_alloc(type, 0);
-  if (self != nullptr) {
-    reinterpret_cast<ParserObject*>(self)->parser = nullptr;
-    reinterpret_cast<ParserObject*>(self)->batch_epoch = 0;
-  }
+  PyObject* self = type->tp_alloc(type, 0);  // zero-filled: no parser, no factory, no owner
   return self;
+}
+
+// The GC sees the edge to the id_factory (e.g. a bound method of an object owning the parser).
+int ParserTraverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  Py_VISIT(reinterpret_cast<ParserObject*>(self)->id_factory);
+  return 0;
+}
+
+int ParserClear(PyObject* self) {
+  auto* obj = reinterpret_cast<ParserObject*>(self);
+  if (obj->owner != nullptr) return 0;  // a running call holds a reference: not garbage
+  StreamParser* p = obj->parser;
+  obj->parser = nullptr;  // a later call raises "__init__() was not called"
+  delete p;
+  Py_CLEAR(obj->id_factory);
+  return 0;
 }
 
 void ParserDealloc(PyObject* self) {
   PyTypeObject* tp = Py_TYPE(self);
-  delete reinterpret_cast<ParserObject*>(self)->parser;
+  PyObject_GC_UnTrack(self);
+  auto* obj = reinterpret_cast<ParserObject*>(self);
+  delete obj->parser;
+  obj->parser = nullptr;
+  Py_CLEAR(obj->id_factory);
   tp->tp_free(self);
   Py_DECREF(tp);
 }
@@ -483,6 +529,8 @@ PyType_Slot kParserSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(ParserNew)},
     {Py_tp_init, reinterpret_cast<void*>(ParserInit)},
     {Py_tp_dealloc, reinterpret_cast<void*>(ParserDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(ParserTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(ParserClear)},
     {Py_tp_methods, kParserMethods},
     {Py_tp_getset, kParserGetSet},
     {0, nullptr},
@@ -492,123 +540,9 @@ PyType_Spec kParserSpec = {
     "hermes_stream._core.StreamParser",
     sizeof(ParserObject),
     0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     kParserSlots,
 };
-
-// One engine step for many streams: `streams` maps stream id -> StreamParser, `items` is a
-// sequence of (stream id, str | bytes | list[int]) pairs. Inputs are converted and checked with
-// the GIL held; the parsing itself runs with the GIL released (after conversion nothing touches
-// Python objects, except an id_factory, which re-acquires it); the Deltas are built afterwards.
-// `items` (a list or tuple, held by the caller for the whole call) keeps every payload alive; the
-// parsers are kept alive by the references taken here.
-std::uint64_t g_batch_epoch = 0;
-
-py::dict FeedMany(const py::dict& streams, const py::handle& items) {
-  struct Work {
-    ParserObject* obj;
-    std::string_view text;
-    std::vector<std::int64_t> ids;
-    bool tokens;
-    PyObject* sid;
-    const DeltaOut* out;
-  };
-  if (!PyList_Check(items.ptr()) && !PyTuple_Check(items.ptr())) {
-    throw py::type_error("feed_many() takes a list of (stream_id, delta) pairs");
-  }
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(items.ptr());
-  PyObject** entries = PySequence_Fast_ITEMS(items.ptr());
-  std::vector<Work> work;
-  work.reserve(static_cast<std::size_t>(n));
-  std::vector<py::object> keep;  // converted payloads (lone surrogates) owned here
-  struct Refs {  // strong references to the parsers for the whole call
-    std::vector<PyObject*> objs;
-    ~Refs() {
-      for (PyObject* o : objs) Py_DECREF(o);
-    }
-  } refs;
-  refs.objs.reserve(static_cast<std::size_t>(n));
-  const std::uint64_t epoch = ++g_batch_epoch;
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject* pair = entries[i];
-    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-      throw py::type_error("feed_many() items must be (stream_id, delta) tuples");
-    }
-    PyObject* sid = PyTuple_GET_ITEM(pair, 0);
-    PyObject* payload = PyTuple_GET_ITEM(pair, 1);
-    PyObject* found = PyDict_GetItemWithError(streams.ptr(), sid);
-    if (found == nullptr) {
-      if (PyErr_Occurred()) throw py::error_already_set();
-      throw py::key_error("unknown stream id " + py::repr(sid).cast<std::string>() +
-                          "; add() it first");
-    }
-    StreamParser& p = Get(found);
-    auto* obj = reinterpret_cast<ParserObject*>(found);
-    if (obj->batch_epoch == epoch) {
-      throw py::value_error("stream id " + py::repr(sid).cast<std::string>() +
-                            " appears twice in one feed_many() call");
-    }
-    Work w{obj, {}, {}, false, sid, nullptr};
-    if (PyUnicode_Check(payload)) {
-      Py_ssize_t size = 0;
-      const char* data = PyUnicode_AsUTF8AndSize(payload, &size);
-      if (data == nullptr) {  // lone surrogates: as feed() does
-        PyErr_Clear();
-        py::object raw = py::reinterpret_steal<py::object>(
-            PyUnicode_AsEncodedString(payload, "utf-8", "surrogatepass"));
-        if (!raw) throw py::error_already_set();
-        data = PyBytes_AS_STRING(raw.ptr());
-        size = PyBytes_GET_SIZE(raw.ptr());
-        keep.push_back(std::move(raw));
-      }
-      w.text = std::string_view(data, static_cast<std::size_t>(size));
-    } else if (PyBytes_Check(payload)) {
-      w.text = std::string_view(PyBytes_AS_STRING(payload),
-                                static_cast<std::size_t>(PyBytes_GET_SIZE(payload)));
-    } else if (PyList_Check(payload) || PyTuple_Check(payload)) {
-      const auto& vocab = p.options().vocab;
-      if (!vocab) throw UsageError("token ids need a vocab: create the stream with vocab=...");
-      w.tokens = true;
-      const Py_ssize_t m = PySequence_Fast_GET_SIZE(payload);
-      PyObject** xs = PySequence_Fast_ITEMS(payload);
-      for (Py_ssize_t k = 0; k < m; ++k) {
-        if (PyBool_Check(xs[k]) || !PyLong_Check(xs[k])) {
-          throw py::type_error("token ids must be ints");
-        }
-        const long long id = PyLong_AsLongLong(xs[k]);
-        if (id == -1 && PyErr_Occurred()) throw py::error_already_set();
-        if (!vocab->Known(id)) throw py::value_error("unknown token id " + std::to_string(id));
-        w.ids.push_back(id);
-      }
-    } else {
-      throw py::type_error(std::string("feed_many() deltas must be str, bytes or a list of token "
-                                       "ids, got ") + Py_TYPE(payload)->tp_name);
-    }
-    p.CheckLoopUnit(w.tokens);  // before any stream is fed: a mixed-unit guard raises here
-    if (p.finished()) {
-      throw UsageError("feed_many(): stream " + py::repr(sid).cast<std::string>() +
-                       " is finished");
-    }
-    obj->batch_epoch = epoch;
-    Py_INCREF(found);
-    refs.objs.push_back(found);
-    work.push_back(std::move(w));
-  }
-  {
-    py::gil_scoped_release release;
-    for (Work& w : work) {
-      StreamParser* p = w.obj->parser;
-      w.out = w.tokens ? &p->FeedTokens(w.ids.data(), w.ids.size()) : &p->Feed(w.text, 1);
-    }
-  }
-  py::dict out;
-  for (const Work& w : work) {
-    // Each parser's DeltaOut is valid until its next call: nothing has touched it since.
-    py::object d = ToDelta(*w.obj->parser, *w.out);
-    if (PyDict_SetItem(out.ptr(), w.sid, d.ptr()) != 0) throw py::error_already_set();
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -625,8 +559,6 @@ void RegisterStreamParser(py::module_& m) {
   if (type == nullptr) throw py::error_already_set();
   g_parser_type = reinterpret_cast<PyTypeObject*>(type);
   m.add_object("StreamParser", py::reinterpret_steal<py::object>(type));
-  m.def("feed_many", &FeedMany, py::arg("streams"), py::arg("items"),
-        "Internal (BatchParser): feed many streams in one call, parsing with the GIL released.");
 }
 
 }  // namespace hermes_stream::py_glue

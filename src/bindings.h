@@ -8,6 +8,7 @@ namespace hermes_stream::py_glue {
 
 void RegisterErrors(pybind11::module_& m);
 void RegisterStreamParser(pybind11::module_& m);
+void RegisterBatch(pybind11::module_& m);
 void RegisterVocab(pybind11::module_& m);
 void RegisterRender(pybind11::module_& m);
 

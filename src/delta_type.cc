@@ -2,12 +2,17 @@
 
 #include <structmember.h>
 
+#include "glue.h"
+
 namespace hermes_stream::py_glue {
 namespace {
 
-// Holds only immutable objects (two str, a tuple of frozen ToolCallDelta or NULL, a frozen
-// ForcedClose or None), so it cannot be part of a reference cycle and is not GC-tracked: that
-// saves the GC header and the tracking work on every delta.
+// Not a GC type (no GC header and no tracking work on the per-token path), so a Delta must never
+// be part of a reference cycle: it holds only exact strs, a tuple of native ToolCallDeltas (exact
+// int/str/None fields) and a private ForcedClose (an exact str and a private list of exact ints)
+// that is never handed out: `forced` returns a copy on each access (as `tool_calls` returns a new
+// list), and so does `loop` (a private LoopInfo of exact ints and a str); the constructor
+// converts or rejects anything else. Nothing a caller can reach leads back to the Delta.
 struct DeltaObject {
   PyObject_HEAD
   PyObject* reasoning;
@@ -18,6 +23,148 @@ struct DeltaObject {
 };
 
 PyTypeObject* g_delta_type = nullptr;  // owned by the module; never freed (types live forever)
+
+PyTypeObject* g_call_delta_type = nullptr;
+
+// A private copy of a ForcedClose-like value: ForcedClose(exact str, None | new list of exact
+// ints), or None. TypeError for anything else.
+PyObject* CopyForced(PyObject* forced) {
+  if (forced == Py_None) return Py_NewRef(Py_None);
+  PyObject* cls = ForcedCloseClass();
+  if (cls == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "hermes_stream._core.set_types() not called");
+    return nullptr;
+  }
+  static const char* kBad =
+      "Delta forced must be None or a ForcedClose(text: str, token_ids: list[int] | None)";
+  PyObject* text = PyObject_GetAttrString(forced, "text");
+  PyObject* ids = text == nullptr ? nullptr : PyObject_GetAttrString(forced, "token_ids");
+  if (ids == nullptr || !PyUnicode_Check(text) ||
+      (ids != Py_None && !PyList_Check(ids) && !PyTuple_Check(ids))) {
+    Py_XDECREF(text);
+    Py_XDECREF(ids);
+    PyErr_Clear();
+    PyErr_SetString(PyExc_TypeError, kBad);
+    return nullptr;
+  }
+  PyObject* text_copy = PyUnicode_FromObject(text);
+  PyObject* ids_copy = nullptr;
+  if (ids == Py_None) {
+    ids_copy = Py_NewRef(Py_None);
+  } else {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(ids);
+    ids_copy = PyList_New(n);
+    for (Py_ssize_t i = 0; ids_copy != nullptr && i < n; ++i) {
+      PyObject* x = PySequence_Fast_GET_ITEM(ids, i);  // no Python code runs in this loop
+      if (PyBool_Check(x) || !PyLong_Check(x)) {
+        Py_CLEAR(ids_copy);
+        PyErr_SetString(PyExc_TypeError, kBad);
+        break;
+      }
+      PyList_SET_ITEM(ids_copy, i, PyNumber_Index(x));  // an exact int (no Python code)
+    }
+  }
+  Py_DECREF(text);
+  Py_DECREF(ids);
+  PyObject* out = nullptr;
+  if (text_copy != nullptr && ids_copy != nullptr) {
+    out = PyObject_CallFunctionObjArgs(cls, text_copy, ids_copy, nullptr);
+  }
+  Py_XDECREF(text_copy);
+  Py_XDECREF(ids_copy);
+  return out;
+}
+
+// A private copy of a LoopInfo-like value: LoopInfo(exact ints period, repeats, start, end,
+// exact str unit), or None. TypeError for anything else.
+PyObject* CopyLoop(PyObject* loop) {
+  if (loop == Py_None) return Py_NewRef(Py_None);
+  PyObject* cls = LoopInfoClass();
+  if (cls == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "hermes_stream._core.set_loop_type() not called");
+    return nullptr;
+  }
+  static const char* kNames[5] = {"period", "repeats", "start", "end", "unit"};
+  PyObject* f[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  bool ok = true;
+  for (int i = 0; ok && i < 5; ++i) {
+    PyObject* v = PyObject_GetAttrString(loop, kNames[i]);
+    if (v == nullptr) {
+      ok = false;
+    } else if (i < 4) {
+      ok = !PyBool_Check(v) && PyLong_Check(v);
+      f[i] = ok ? PyNumber_Index(v) : nullptr;  // an exact int
+      ok = ok && f[i] != nullptr;
+    } else {
+      ok = PyUnicode_Check(v);
+      f[i] = ok ? PyUnicode_FromObject(v) : nullptr;  // an exact str
+      ok = ok && f[i] != nullptr;
+    }
+    Py_XDECREF(v);
+  }
+  PyObject* out = nullptr;
+  if (ok) {
+    out = PyObject_CallFunctionObjArgs(cls, f[0], f[1], f[2], f[3], f[4], nullptr);
+  } else {
+    PyErr_Clear();
+    PyErr_SetString(PyExc_TypeError,
+                    "Delta loop must be None or a LoopInfo(period, repeats, start, end: int, "
+                    "unit: str)");
+  }
+  for (PyObject* x : f) Py_XDECREF(x);
+  return out;
+}
+
+// `tool_calls` as a tuple of native ToolCallDeltas (other ToolCallDelta-like objects converted),
+// or NULL when empty. Returns false with a Python error set.
+bool CopyCalls(PyObject* tool_calls, PyObject** out) {
+  *out = nullptr;
+  PyObject* items = PySequence_Tuple(tool_calls);
+  if (items == nullptr) return false;
+  const Py_ssize_t n = PyTuple_GET_SIZE(items);
+  if (n == 0) {
+    Py_DECREF(items);
+    return true;
+  }
+  PyObject* calls = PyTuple_New(n);
+  for (Py_ssize_t i = 0; calls != nullptr && i < n; ++i) {
+    PyObject* c = PyTuple_GET_ITEM(items, i);
+    PyObject* native = nullptr;
+    if (Py_TYPE(c) == g_call_delta_type) {
+      native = Py_NewRef(c);
+    } else {
+      PyObject* f[4] = {PyObject_GetAttrString(c, "index"), nullptr, nullptr, nullptr};
+      if (f[0] != nullptr) f[1] = PyObject_GetAttrString(c, "id");
+      if (f[1] != nullptr) f[2] = PyObject_GetAttrString(c, "name");
+      if (f[2] != nullptr) f[3] = PyObject_GetAttrString(c, "arguments");
+      if (f[3] == nullptr) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "Delta tool_calls items must be ToolCallDelta, got %s",
+                     Py_TYPE(c)->tp_name);
+      } else {
+        native = PyObject_CallFunctionObjArgs(reinterpret_cast<PyObject*>(g_call_delta_type),
+                                              f[0], f[1], f[2], f[3], nullptr);
+      }
+      for (PyObject* x : f) Py_XDECREF(x);
+    }
+    if (native == nullptr) {
+      Py_CLEAR(calls);
+      break;
+    }
+    PyTuple_SET_ITEM(calls, i, native);
+  }
+  Py_DECREF(items);
+  *out = calls;
+  return calls != nullptr;
+}
+
+PyObject* DeltaGetForced(PyObject* self, void*) {
+  return CopyForced(reinterpret_cast<DeltaObject*>(self)->forced);
+}
+
+PyObject* DeltaGetLoop(PyObject* self, void*) {
+  return CopyLoop(reinterpret_cast<DeltaObject*>(self)->loop);
+}
 
 void DeltaDealloc(PyObject* self) {
   auto* d = reinterpret_cast<DeltaObject*>(self);
@@ -43,6 +190,22 @@ PyObject* DeltaGetToolCalls(PyObject* self, void*) {
   return d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
 }
 
+// Pickle and copy: Delta(reasoning, content, tool_calls, forced), as the reference's Delta.
+PyObject* DeltaReduce(PyObject* self, PyObject*) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  PyObject* calls = d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
+  if (calls == nullptr) return nullptr;
+  PyObject* forced = CopyForced(d->forced);  // never the private ones
+  PyObject* loop = forced == nullptr ? nullptr : CopyLoop(d->loop);
+  if (loop == nullptr) {
+    Py_DECREF(calls);
+    Py_XDECREF(forced);
+    return nullptr;
+  }
+  return Py_BuildValue("O(OONNN)", reinterpret_cast<PyObject*>(Py_TYPE(self)), d->reasoning,
+                       d->content, calls, forced, loop);
+}
+
 PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   static const char* kwlist[] = {"reasoning", "content", "tool_calls", "forced", "loop", nullptr};
   PyObject* reasoning = nullptr;
@@ -55,36 +218,52 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   PyObject* calls = nullptr;
-  if (tool_calls != Py_None) {
-    calls = PySequence_Tuple(tool_calls);
-    if (calls == nullptr) return nullptr;
-    if (PyTuple_GET_SIZE(calls) == 0) Py_CLEAR(calls);
+  if (tool_calls != Py_None && !CopyCalls(tool_calls, &calls)) return nullptr;
+  PyObject* forced_copy = CopyForced(forced);
+  PyObject* loop_copy = forced_copy == nullptr ? nullptr : CopyLoop(loop);
+  if (loop_copy == nullptr) {
+    Py_XDECREF(calls);
+    Py_XDECREF(forced_copy);
+    return nullptr;
   }
   auto* d = reinterpret_cast<DeltaObject*>(type->tp_alloc(type, 0));
   if (d == nullptr) {
     Py_XDECREF(calls);
+    Py_DECREF(forced_copy);
+    Py_DECREF(loop_copy);
     return nullptr;
   }
-  d->reasoning = reasoning ? Py_NewRef(reasoning) : PyUnicode_New(0, 0);
-  d->content = content ? Py_NewRef(content) : PyUnicode_New(0, 0);
+  // Exact strs (a str subclass could carry a reference back to the Delta).
+  d->reasoning = reasoning ? PyUnicode_FromObject(reasoning) : PyUnicode_New(0, 0);
+  d->content = content ? PyUnicode_FromObject(content) : PyUnicode_New(0, 0);
   d->calls = calls;
-  d->forced = Py_NewRef(forced);
-  d->loop = Py_NewRef(loop);
+  d->forced = forced_copy;
+  d->loop = loop_copy;
+  if (d->reasoning == nullptr || d->content == nullptr) {
+    Py_DECREF(d);
+    return nullptr;
+  }
   return reinterpret_cast<PyObject*>(d);
 }
 
 PyMemberDef kDeltaMembers[] = {
     {"reasoning", T_OBJECT_EX, offsetof(DeltaObject, reasoning), READONLY, "reasoning text"},
     {"content", T_OBJECT_EX, offsetof(DeltaObject, content), READONLY, "answer text"},
-    {"forced", T_OBJECT_EX, offsetof(DeltaObject, forced), READONLY, "ForcedClose or None"},
-    {"loop", T_OBJECT_EX, offsetof(DeltaObject, loop), READONLY,
-     "LoopInfo when the loop guard's rule first held in this delta, else None"},
     {nullptr, 0, 0, 0, nullptr},
+};
+
+PyMethodDef kDeltaMethods[] = {
+    {"__reduce__", DeltaReduce, METH_NOARGS, "pickle/copy support"},
+    {nullptr, nullptr, 0, nullptr},
 };
 
 PyGetSetDef kDeltaGetSet[] = {
     {"tool_calls", DeltaGetToolCalls, nullptr, "list[ToolCallDelta] (a new list per access)",
      nullptr},
+    {"forced", DeltaGetForced, nullptr, "ForcedClose or None (a new copy per access)", nullptr},
+    {"loop", DeltaGetLoop, nullptr,
+     "LoopInfo when the loop guard's rule first held in this delta, else None (a new copy per "
+     "access)", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
@@ -94,6 +273,7 @@ PyType_Slot kDeltaSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(DeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(DeltaDealloc)},
     {Py_tp_members, kDeltaMembers},
+    {Py_tp_methods, kDeltaMethods},
     {Py_tp_getset, kDeltaGetSet},
     {Py_nb_bool, reinterpret_cast<void*>(DeltaBool)},
     {0, nullptr},
@@ -109,8 +289,9 @@ PyType_Spec kDeltaSpec = {
 
 // ---------------------------------------------------------------------------- ToolCallDelta
 // One streamed fragment of a call: (index: int, id: str|None, name: str|None, arguments: str).
-// Also native for speed (a frozen dataclass costs ~1 us to build); immutable and not GC-tracked
-// for the same reason as Delta.
+// Also native for speed (a frozen dataclass costs ~1 us to build). Immutable and holding only an
+// exact int, exact strs and None (subclass instances are converted), so it cannot be part of a
+// reference cycle and is not a GC type.
 struct CallDeltaObject {
   PyObject_HEAD
   PyObject* index;
@@ -118,8 +299,6 @@ struct CallDeltaObject {
   PyObject* name;
   PyObject* arguments;
 };
-
-PyTypeObject* g_call_delta_type = nullptr;
 
 void CallDeltaDealloc(PyObject* self) {
   auto* c = reinterpret_cast<CallDeltaObject*>(self);
@@ -149,10 +328,14 @@ PyObject* CallDeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   }
   auto* c = reinterpret_cast<CallDeltaObject*>(type->tp_alloc(type, 0));
   if (c == nullptr) return nullptr;
-  c->index = Py_NewRef(index);
-  c->id = Py_NewRef(id);
-  c->name = Py_NewRef(name);
-  c->arguments = arguments ? Py_NewRef(arguments) : PyUnicode_New(0, 0);
+  c->index = PyNumber_Index(index);  // an exact int
+  c->id = id == Py_None ? Py_NewRef(id) : PyUnicode_FromObject(id);
+  c->name = name == Py_None ? Py_NewRef(name) : PyUnicode_FromObject(name);
+  c->arguments = arguments ? PyUnicode_FromObject(arguments) : PyUnicode_New(0, 0);
+  if (c->index == nullptr || c->id == nullptr || c->name == nullptr || c->arguments == nullptr) {
+    Py_DECREF(c);
+    return nullptr;
+  }
   return reinterpret_cast<PyObject*>(c);
 }
 
@@ -181,6 +364,17 @@ PyObject* CallDeltaRichCompare(PyObject* a, PyObject* b, int op) {
   return PyBool_FromLong(op == Py_EQ);
 }
 
+PyObject* CallDeltaReduce(PyObject* self, PyObject*) {
+  auto* c = reinterpret_cast<CallDeltaObject*>(self);
+  return Py_BuildValue("O(OOOO)", reinterpret_cast<PyObject*>(Py_TYPE(self)), c->index, c->id,
+                       c->name, c->arguments);
+}
+
+PyMethodDef kCallDeltaMethods[] = {
+    {"__reduce__", CallDeltaReduce, METH_NOARGS, "pickle/copy support"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 PyObject* CallDeltaRepr(PyObject* self) {
   auto* c = reinterpret_cast<CallDeltaObject*>(self);
   return PyUnicode_FromFormat("ToolCallDelta(index=%R, id=%R, name=%R, arguments=%R)", c->index,
@@ -202,6 +396,7 @@ PyType_Slot kCallDeltaSlots[] = {
     {Py_tp_new, reinterpret_cast<void*>(CallDeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(CallDeltaDealloc)},
     {Py_tp_members, kCallDeltaMembers},
+    {Py_tp_methods, kCallDeltaMethods},
     {Py_tp_richcompare, reinterpret_cast<void*>(CallDeltaRichCompare)},
     {Py_tp_repr, reinterpret_cast<void*>(CallDeltaRepr)},
     {Py_tp_hash, reinterpret_cast<void*>(PyObject_HashNotImplemented)},

@@ -9,5 +9,6 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   hermes_stream::py_glue::RegisterDelta(m);
   hermes_stream::py_glue::RegisterVocab(m);
   hermes_stream::py_glue::RegisterStreamParser(m);
+  hermes_stream::py_glue::RegisterBatch(m);
   hermes_stream::py_glue::RegisterRender(m);
 }

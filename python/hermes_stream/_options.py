@@ -12,6 +12,7 @@ DEFAULT_BUDGET = 30_000
 DEFAULT_CLOSE_TEXT = "\n</think>\n"
 DEFAULT_MAX_JSON_DEPTH = 512
 MAX_JSON_DEPTH_LIMIT = 100_000
+MAX_TOKENS = 2**63 - 1  # reasoning_tokens saturates here (a signed 64-bit counter natively)
 
 
 # Loop guard defaults per unit (docs/design.md "Loop guard" says how they were chosen).
@@ -119,6 +120,27 @@ class ParserOptions:
     loop_guard: LoopGuard | None = None
 
 
+def _check_utf8(what: str, text: str) -> None:
+    """Options are encoded as UTF-8 by the native backend: lone surrogates are refused (both)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not valid UTF-8: it contains a lone surrogate") from None
+
+
+def check_call_id(call_id: object) -> str:
+    """An ``id_factory`` result: a str that is valid UTF-8 (same errors in both backends)."""
+    if not isinstance(call_id, str):
+        raise TypeError(f"id_factory must return a str, got {type(call_id).__name__}")
+    try:
+        call_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "id_factory returned a str that is not valid UTF-8: it contains a lone surrogate"
+        ) from None
+    return call_id
+
+
 def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
@@ -168,6 +190,10 @@ def validate_options(
             "loop_guard must be a hermes_stream.LoopGuard or None (LoopGuard.from_request() "
             f"converts request values), got {type(loop_guard).__name__}"
         )
+    _check_utf8("budget_close_text", budget_close_text)
+    if tools is not None:
+        for name in sorted(tools.names):  # type: ignore[attr-defined]
+            _check_utf8("a tool name", name)
     return ParserOptions(
         tools=tools,  # type: ignore[arg-type]
         reasoning_budget=reasoning_budget,
@@ -210,5 +236,7 @@ def check_n_tokens(n_tokens: object) -> int:
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, int):
         raise TypeError(f"n_tokens must be an int, got {type(n_tokens).__name__}")
     if n_tokens < 0:
-        raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
+        raise ValueError(f"n_tokens must be >= 0, got {n_tokens!r}")
+    if n_tokens >= MAX_TOKENS + 1:
+        raise ValueError(f"n_tokens must be < 2**63, got {n_tokens!r}")
     return n_tokens

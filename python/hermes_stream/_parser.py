@@ -6,7 +6,7 @@ so a delta costs one native call.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from . import _core
 from ._options import (
@@ -21,6 +21,7 @@ from ._options import (
 from ._schema import ToolSet
 from ._tool_calls import finalize
 from ._types import ForcedClose, LoopInfo, Message, Segment
+from .reference.stream_parser import NO_PICKLE
 
 _core.set_types(ForcedClose)
 _core.set_loop_type(LoopInfo)
@@ -84,6 +85,9 @@ class StreamParser(_core.StreamParser):
             loop_guard_args(opts),
         )
         self._opts = opts
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(NO_PICKLE)  # the same refusal as the reference (pickle, copy, deepcopy)
 
     @property
     def message(self) -> Message:

@@ -25,13 +25,16 @@ or the start of a prompt-opened stream), and at the end of a delta.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, NoReturn
 
 from .._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
     LoopGuard,
+    MAX_TOKENS,
+    check_call_id,
     check_n_tokens,
     close_ids,
     validate_options,
@@ -56,6 +59,43 @@ _MERGEABLE = (CONTENT, REASONING, CALL)
 
 E_TRUNCATED = "truncated"
 
+IN_USE = (
+    "StreamParser is in use by another call: concurrent use from another thread, or a "
+    "re-entrant call (from an id_factory, a token generator or a __del__); a parser serves one "
+    "call at a time"
+)
+INIT_IN_USE = (
+    "StreamParser.__init__() called while the parser is in use (from its id_factory, or from "
+    "another thread); create a new StreamParser instead"
+)
+NO_PICKLE = (
+    "cannot pickle or copy a StreamParser: its state is tied to one live stream; "
+    "create a new StreamParser (or keep its message)"
+)
+
+
+def _in_use() -> NoReturn:
+    raise RuntimeError(IN_USE)
+
+
+def _exclusive(method: Callable[..., Any]) -> Callable[..., Any]:
+    """One call at a time per parser, as the native backend: concurrent or re-entrant calls raise
+    ``RuntimeError`` (the lock is only ever tried, never waited for)."""
+
+    def wrapper(self: StreamParser, *args: Any, **kwargs: Any) -> Any:
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            _in_use()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            lock.release()
+
+    wrapper.__name__ = method.__name__
+    wrapper.__qualname__ = method.__qualname__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
 
 class StreamParser:
     """Pure-Python streaming parser with the public API of ``hs.StreamParser``."""
@@ -72,6 +112,40 @@ class StreamParser:
         id_factory: Callable[[int], str] | None = None,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
         loop_guard: LoopGuard | None = None,
+    ) -> None:
+        old_lock = getattr(self, "_lock", None)  # re-initialisation: held until the end
+        if old_lock is not None and not old_lock.acquire(blocking=False):
+            raise RuntimeError(INIT_IN_USE)
+        try:
+            self._init(
+                tools,
+                reasoning_budget,
+                start_in_reasoning,
+                tool_calls_in_reasoning,
+                budget_close_text,
+                vocab,
+                keep_message,
+                id_factory,
+                max_json_depth,
+                loop_guard,
+            )
+            self._lock = threading.Lock()
+        finally:
+            if old_lock is not None:
+                old_lock.release()
+
+    def _init(
+        self,
+        tools: Any,
+        reasoning_budget: int | None,
+        start_in_reasoning: bool,
+        tool_calls_in_reasoning: bool,
+        budget_close_text: str,
+        vocab: object,
+        keep_message: bool,
+        id_factory: Callable[[int], str] | None,
+        max_json_depth: int,
+        loop_guard: LoopGuard | None,
     ) -> None:
         self._opts = validate_options(
             tools,
@@ -127,16 +201,24 @@ class StreamParser:
         self._d_loop: LoopInfo | None = None
 
     # ----------------------------------------------------------------------- public API
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(NO_PICKLE)
+
+    @_exclusive
     def feed(self, text: str, n_tokens: int = 1) -> Delta:
         if not isinstance(text, str):
             raise TypeError(f"feed() takes a str, got {type(text).__name__}; use feed_bytes() for bytes")
         return self._feed(text.encode("utf-8", "surrogatepass"), n_tokens)
 
+    @_exclusive
     def feed_bytes(self, data: bytes | bytearray | memoryview, n_tokens: int = 1) -> Delta:
-        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"feed_bytes() takes bytes, got {type(data).__name__}")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"feed_bytes() takes bytes, bytearray or memoryview, got {type(data).__name__}"
+            )
         return self._feed(bytes(data), n_tokens)
 
+    @_exclusive
     def feed_tokens(self, ids: Any) -> Delta:
         """Feed token ids (needs ``vocab``); each id is checked before anything is consumed."""
         self._check_open("feed_tokens")
@@ -161,6 +243,7 @@ class StreamParser:
             self._feed_piece(piece, 1, i)
         return self._end()
 
+    @_exclusive
     def finish(self) -> Delta:
         if self._eot and not self._finish_called:  # an end-of-turn id already ended the message
             self._finish_called = True
@@ -196,6 +279,8 @@ class StreamParser:
 
     @property
     def message(self) -> Message:
+        if self._lock.locked():
+            _in_use()
         segments = [Segment(kind, "".join(parts)) for kind, parts in self._segments]
         return Message(
             reasoning="".join(s.text for s in segments if s.kind == REASONING),
@@ -210,18 +295,26 @@ class StreamParser:
 
     @property
     def finished(self) -> bool:
+        if self._lock.locked():
+            _in_use()
         return self._finished
 
     @property
     def ended_by_eot(self) -> bool:
+        if self._lock.locked():
+            _in_use()
         return self._eot
 
     @property
     def reasoning_tokens(self) -> int:
+        if self._lock.locked():
+            _in_use()
         return self._reasoning_tokens
 
     @property
     def budget_exceeded(self) -> bool:
+        if self._lock.locked():
+            _in_use()
         return self._budget_exceeded
 
     # ----------------------------------------------------------------------- feeding
@@ -248,8 +341,8 @@ class StreamParser:
         return self._end()
 
     def _feed_piece(self, data: bytes, n_tokens: int, token_id: int | None) -> None:
-        if self._region == REASONING:
-            self._reasoning_tokens += n_tokens
+        if self._region == REASONING:  # saturates, as the native 64-bit counter
+            self._reasoning_tokens = min(self._reasoning_tokens + n_tokens, MAX_TOKENS)
             if token_id is not None and self._loop_unit == "tokens":
                 self._push_loop_unit(token_id)
         self._scan(self._decoder.feed(data))
@@ -481,9 +574,7 @@ class StreamParser:
             call_id = new_call_id()
         else:
             self._broken = True  # until the factory returns: an exception loses the block
-            call_id = factory(index)
-            if not isinstance(call_id, str):
-                raise TypeError(f"id_factory must return a str, got {type(call_id).__name__}")
+            call_id = check_call_id(factory(index))
             self._broken = False
         record = CallRecord(index, call_id, call.name)
         tools = self._opts.tools
@@ -613,6 +704,8 @@ def parse(
 ) -> Message:
     """One-shot parse: identical to feeding ``text`` as one delta, then ``finish()``."""
     parser = StreamParser(**options)  # type: ignore[arg-type]
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"parse() takes str or bytes, got {type(text).__name__}")
     if isinstance(text, str):
         parser.feed(text, n_tokens)
     else:
