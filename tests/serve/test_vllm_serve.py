@@ -138,10 +138,11 @@ def test_output_equals_parse(server: Any, client: Any, tok: Any, case: str, stre
     assert got == want
 
 
-def simulate(vocab: hs.Vocab, script: list[int], budget: int, start: bool, eos: int) -> list[int]:
+def simulate(vocab: hs.Vocab, script: list[int], budget: int | None, start: bool, eos: int,
+             **opts: Any) -> list[int]:
     """The ids the server must return: the scripted ids, with the parser's forced close ids
     replacing the script's at the forced positions (the script is positional), up to eos."""
-    p = hs.StreamParser(vocab=vocab, reasoning_budget=budget, start_in_reasoning=start)
+    p = hs.StreamParser(vocab=vocab, reasoning_budget=budget, start_in_reasoning=start, **opts)
     forced = p.feed_tokens([]).forced
     pending = list(forced.token_ids) if forced is not None else []
     out: list[int] = []
@@ -258,3 +259,43 @@ def test_concurrent_streams(server: Any, tok: Any, vocab: hs.Vocab) -> None:
             ids = simulate(vocab, script, budget, False, server.model.eos_id)
             want = expected(vocab.decode(ids[:-1]).decode())
         assert got == want, case
+
+
+GUARD = {"on_loop": "close", "min_repeats": 4, "max_period": 16, "min_span": 24}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+def test_loop_guard_closes_a_looping_trace(server: Any, client: Any, tok: Any, vocab: hs.Vocab,
+                                           stream: bool) -> None:
+    """vllm_xargs={"loop_guard": ...}: a scripted trace stuck repeating one sentence is closed by
+    the guard at the sampler right after the token that completed the loop (no budget), and the
+    client sees the trace end there: reasoning up to the loop's end, the rest as the answer."""
+    script = script_of(tok, ["<think>", "Let me think. ", *["Wait, check again. "] * 12,
+                             "</think>", "The answer."])
+    guard = hs.LoopGuard(**GUARD)
+    want_ids = simulate(vocab, script, None, False, server.model.eos_id, loop_guard=guard)
+    ref = hs.StreamParser(vocab=vocab, reasoning_budget=None, loop_guard=guard)
+    fired = next(k for k, t in enumerate(script) if ref.feed_tokens([t]).loop is not None)
+    close = vocab.encode(CLOSE)
+    assert want_ids[fired + 1:fired + 1 + len(close)] == close
+    extra = xargs(server.model, script, "off")
+    extra["vllm_xargs"]["loop_guard"] = GUARD
+    kw = dict(model="hermes", messages=USER, max_tokens=len(script) + 8, temperature=0)
+    n_open = len(tok.encode("<think>", add_special_tokens=False))
+    trace = vocab.decode(script[n_open:fired + 1]).decode() + "\n"
+    if stream:
+        got = collect_stream(client.chat.completions.create(stream=True, extra_body=extra, **kw))
+        assert got == expected(vocab.decode(want_ids[:-1]).decode())
+        assert got[0] == trace
+    else:
+        r = client.chat.completions.create(extra_body={**extra, "return_token_ids": True}, **kw)
+        assert _ids(r.choices[0]) == want_ids
+        assert _reasoning(r.choices[0].message) == trace
+
+
+def test_bad_loop_guard_is_400(server: Any, client: Any) -> None:
+    import openai
+
+    with pytest.raises(openai.BadRequestError, match="loop_guard"):
+        client.chat.completions.create(model="hermes", messages=USER, max_tokens=2,
+                                       extra_body={"vllm_xargs": {"loop_guard": "sometimes"}})
