@@ -117,6 +117,24 @@ def feed_all(parser: Any, tokens: list[str]) -> Any:
     return parser
 
 
+def feed_ids_all(parser: Any, ids: list[int]) -> Any:
+    """Feed token ids one at a time through a pre-bound ``feed_tokens``, then ``finish()``."""
+    feed = parser.feed_tokens
+    for i in ids:
+        feed(i)
+    parser.finish()
+    return parser
+
+
+def repeat(fn: Callable[[], Any], reps: int) -> Any:
+    """Call ``fn`` ``reps`` times (one timed round of a whole-request benchmark); returns the last
+    result."""
+    out = None
+    for _ in range(reps):
+        out = fn()
+    return out
+
+
 def call_all(feed: Any, tokens: list[str]) -> None:
     """Call ``feed`` once per delta (the binding floor and its ladder)."""
     for piece in tokens:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import RESULTS, SIZES, SMOKE, measure, stream
+from harness import RESULTS, SIZES, SMOKE, feed_ids_all, measure, stream
 
 import hermes_stream as hs
 
@@ -228,12 +228,6 @@ def _stream_ids() -> list[int]:
     return tok.encode(stream(N).text, add_special_tokens=False).ids
 
 
-def _parser_loop(parser: Any, ids: list[int]) -> Any:
-    feed = parser.feed_tokens
-    for i in ids:
-        feed(i)
-    parser.finish()
-    return parser
 
 
 def _parser(guard: hs.LoopGuard | None) -> Any:
@@ -248,7 +242,7 @@ GUARD_ON = hs.LoopGuard(on_loop="close")
 def test_tokens_guard(benchmark: Any, guard: hs.LoopGuard | None) -> None:
     ids = _stream_ids()
     key = "tok_guard_on" if guard else "tok_guard_off"
-    p = measure(benchmark, _parser_loop, key=key, group="loop_guard", kind="fast",
+    p = measure(benchmark, feed_ids_all, key=key, group="loop_guard", kind="fast",
                 setup=lambda: ((_parser(guard), ids), {}), n_units=len(ids), unit="token")
     s = stream(N)
     assert (p.message.reasoning, p.message.content) == (s.reasoning, s.content)
@@ -264,7 +258,7 @@ def test_tokens_guard_ratio() -> None:
         for name, guard in (("off", None), ("on", GUARD_ON)):
             p = _parser(guard)
             t0 = time.perf_counter()
-            _parser_loop(p, ids)
+            feed_ids_all(p, ids)
             best[name] = min(best[name], time.perf_counter() - t0)
     ratio = best["on"] / best["off"]
     RESULTS["tok_guard_ratio"] = {"group": "loop_guard", "unit": "ratio", "n_units": len(ids),

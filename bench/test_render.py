@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from harness import SMOKE, measure
+from harness import SMOKE, measure, repeat
 
 import hermes_stream as hs
 from hermes_stream.reference.render import render as reference_render
@@ -134,19 +134,13 @@ def compiled_jinja() -> Any:
     return env.from_string(TEMPLATE)
 
 
-def _loop(fn: Callable[[], Any], reps: int) -> Any:
-    out = None
-    for _ in range(reps):
-        out = fn()
-    return out
-
 
 def _bench(benchmark: Any, name: str, n: int, fn: Callable[[], Any], expected: Any,
            kind: str = "fast") -> None:
     got = fn()
     assert got == expected, f"{name} output differs from hs.render at {n} messages"
     reps = 1 if SMOKE else REPS[name][n]
-    measure(benchmark, _loop, key=f"render_{name}@{n}", group=f"render-{n}", n_units=reps,
+    measure(benchmark, repeat, key=f"render_{name}@{n}", group=f"render-{n}", n_units=reps,
             unit="render", kind=kind, setup=lambda: ((fn, reps), {}), n_messages=n)
 
 

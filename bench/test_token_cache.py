@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import functools
 import tracemalloc
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from harness import SMOKE, measure
+from harness import SMOKE, measure, repeat
 from test_render import QWEN3, ROOT, TOOLS, conversation
 
 import hermes_stream as hs
@@ -66,12 +66,6 @@ def tokenizer(vocab: str) -> Any:
 ARGS = {"tools": TOOLS, "tokenize": True, "return_dict": False, "add_generation_prompt": True}
 
 
-def _loop(fn: Callable[[], Any], reps: int) -> Any:
-    out = None
-    for _ in range(reps):
-        out = fn()
-    return out
-
 
 @pytest.mark.parametrize("vocab", VOCABS)
 @pytest.mark.parametrize("n", SIZES)
@@ -98,7 +92,7 @@ def test_render_tokenize(benchmark: Any, mode: str, n: int, vocab: str) -> None:
 
     setup()
     assert once() == expected, f"{mode} ids differ from transformers at {n} messages ({vocab})"
-    measure(benchmark, _loop, key=f"tokcache_{mode}_{vocab}@{n}", group=f"tokcache-{vocab}-{n}",
+    measure(benchmark, repeat, key=f"tokcache_{mode}_{vocab}@{n}", group=f"tokcache-{vocab}-{n}",
             n_units=reps, unit="request", kind="slow", setup=setup, n_messages=n,
             n_tokens=len(expected))
 

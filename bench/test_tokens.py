@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import SIZES, measure, stream
+from harness import SIZES, feed_ids_all, measure, stream
 
 import hermes_stream as hs
 
@@ -37,12 +37,6 @@ def _ids_loop(feed: Any, ids: list[int]) -> None:
         feed(i)
 
 
-def _parser_loop(parser: Any, ids: list[int]) -> Any:
-    feed = parser.feed_tokens
-    for i in ids:
-        feed(i)
-    parser.finish()
-    return parser
 
 
 def test_tokens_floor(benchmark: Any, floor: Any) -> None:
@@ -53,7 +47,7 @@ def test_tokens_floor(benchmark: Any, floor: Any) -> None:
 
 def test_tokens_native(benchmark: Any) -> None:
     _, vocab, ids = _setup()
-    p = measure(benchmark, _parser_loop, key="tok_native", group="tokens", kind="fast",
+    p = measure(benchmark, feed_ids_all, key="tok_native", group="tokens", kind="fast",
                 setup=lambda: ((hs.StreamParser(vocab=vocab, reasoning_budget=None), ids), {}),
                 **_info(ids))
     s = stream(N)

