@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping
 
@@ -28,6 +29,10 @@ def _loop_int(name: str, value: object, low: int, high: int) -> None:
         raise TypeError(f"LoopGuard {name} must be an int, got {type(value).__name__}")
     if not low <= value <= high:
         raise ValueError(f"LoopGuard {name} must be in [{low}, {high}], got {value}")
+
+
+_REQUEST_OFF = ("false", "off", "none", "")
+_REQUEST_ON = ("true", "on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +81,10 @@ class LoopGuard:
     def from_request(cls, value: object) -> "LoopGuard | None":
         """A guard from a request argument (vLLM ``vllm_xargs``, SGLang ``custom_params``).
 
-        ``None``/``False`` -> no guard; ``True`` -> the defaults; ``"report"``/``"close"`` -> the
-        defaults with that ``on_loop``; a dict of the fields (e.g. ``{"on_loop": "close",
+        ``None``/``False`` (or the strings ``"false"``/``"off"``) -> no guard; ``True`` (or
+        ``"true"``/``"on"``) -> the defaults; ``"report"``/``"close"`` -> the defaults with that
+        ``on_loop``; a dict of the fields, or the same as a JSON object string (vLLM's
+        ``vllm_xargs`` takes only str, int, float and list values), (e.g. ``{"on_loop": "close",
         "min_repeats": 12}``); a ``LoopGuard`` as is. Anything else raises ``ValueError`` with a
         message fit for an HTTP 400.
         """
@@ -87,6 +94,17 @@ class LoopGuard:
             return value
         if value is True:
             return cls()
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lower() in _REQUEST_OFF:
+                return None
+            if text.lower() in _REQUEST_ON:
+                return cls()
+            if text.startswith("{"):
+                try:
+                    value = json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"invalid loop_guard: not a JSON object ({exc})") from None
         try:
             if isinstance(value, str):
                 return cls(on_loop=value)

@@ -505,7 +505,13 @@ def test_from_request() -> None:
     )
     g = hs.LoopGuard(min_span=9)
     assert hs.LoopGuard.from_request(g) is g
-    for bad in ({"on_loop": "halt"}, {"min_repeats": "8"}, {"period": 3}, 3, [1], "yes", 1.0):
+    # vLLM's vllm_xargs values are str/int/float/list only: the same as strings
+    assert hs.LoopGuard.from_request('{"on_loop": "close", "min_repeats": 12}') == hs.LoopGuard(
+        min_repeats=12, on_loop="close")
+    assert hs.LoopGuard.from_request(" true ") == hs.LoopGuard()
+    assert hs.LoopGuard.from_request("off") is None and hs.LoopGuard.from_request("false") is None
+    for bad in ({"on_loop": "halt"}, {"min_repeats": "8"}, {"period": 3}, 3, [1], "yes", 1.0,
+                "{not json", '{"period": 3}', "[1, 2]"):
         with pytest.raises(ValueError, match="invalid loop_guard"):
             hs.LoopGuard.from_request(bad)
 

@@ -279,7 +279,7 @@ def test_loop_guard_closes_a_looping_trace(server: Any, client: Any, tok: Any, v
     close = vocab.encode(CLOSE)
     assert want_ids[fired + 1:fired + 1 + len(close)] == close
     extra = xargs(server.model, script, "off")
-    extra["vllm_xargs"]["loop_guard"] = GUARD
+    extra["vllm_xargs"]["loop_guard"] = json.dumps(GUARD)  # vllm_xargs values: str/int/float/list
     kw = dict(model="hermes", messages=USER, max_tokens=len(script) + 8, temperature=0)
     n_open = len(tok.encode("<think>", add_special_tokens=False))
     trace = vocab.decode(script[n_open:fired + 1]).decode() + "\n"

@@ -6,7 +6,8 @@
 
 Per request ``vllm_xargs={"reasoning_budget": N}`` (an int >= 0, or ``"off"``) and/or
 ``vllm_xargs={"loop_guard": ...}`` (``hs.LoopGuard.from_request``: ``true``, ``"close"``,
-``"report"`` or the guard's fields; with ``on_loop="close"`` a looping trace is closed like the
+``"report"`` or the guard's fields as a JSON object string, since ``vllm_xargs`` values are
+str, int, float or list; with ``on_loop="close"`` a looping trace is closed like the
 budget closes it); without a budget the
 server default applies: ``HERMES_STREAM_REASONING_BUDGET`` in the server's environment (an int,
 or ``off`` / ``none`` for no default), 30,000 when unset. A bad per-request value is rejected by
