@@ -21,8 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
+from hermes_stream.reference.tags import THINK_CLOSE, THINK_OPEN
 ANSWER_TOKENS = 300
 SEED = 20250826
 

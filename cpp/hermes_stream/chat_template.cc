@@ -3,6 +3,8 @@
 // literal strings, which live in kFormats).
 #include "hermes_stream/chat_template.h"
 
+#include "hermes_stream/tags.h"
+
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -29,7 +31,6 @@ constexpr std::string_view kToolsOutro =
     "\n</tools>\n\nFor each function call, return a json object with function name and arguments "
     "within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": \"<function-name>\", "
     "\"arguments\": <args-json-object>}\n</tool_call>";
-constexpr std::string_view kThinkClose = "</think>";
 constexpr std::string_view kStrippedThink = "<think> </think>";
 
 // The literal strings of one template file. A role header is `open + role + after_role`.

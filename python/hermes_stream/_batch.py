@@ -6,6 +6,7 @@ import threading
 from typing import Any, Hashable, Iterable, NoReturn, Union
 
 from . import _core
+from ._options import close_ids
 from ._parser import StreamParser
 from ._types import Message
 
@@ -31,7 +32,10 @@ class BatchParser:
     """
 
     def __init__(self, **options: Any) -> None:
-        StreamParser(**options)  # validate the shared options now, not at the first add()
+        # Check the shared options (and compile their ToolSet, encode the close text) once;
+        # add() without overrides reuses them for every stream.
+        self._shared = StreamParser(**options)._opts
+        self._close = close_ids(self._shared)
         self._options = options
         self._streams: dict[Hashable, StreamParser] = {}
         self._lock = threading.Lock()  # only ever tried, never waited for
@@ -53,7 +57,11 @@ class BatchParser:
         try:
             if stream_id in self._streams:
                 raise ValueError(f"stream {stream_id!r} already exists")
-            self._streams[stream_id] = StreamParser(**{**self._options, **overrides})
+            if overrides:  # the shared ToolSet stays compiled unless tools is overridden
+                parser = StreamParser(**{**self._options, "tools": self._shared.tools, **overrides})
+            else:
+                parser = StreamParser._from_options(self._shared, self._close)
+            self._streams[stream_id] = parser
         finally:
             self._lock.release()
 

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from . import models as _models
+
 __all__ = [
     "MODELS",
     "TemplateError",
@@ -37,13 +39,11 @@ class TemplateError(ValueError):
     """
 
 
-#: model name -> (Llama-3 format?, default bos_token). The 70B, 405B and 4.3-36B templates are one
-#: file; 4.3-36B uses the Seed-OSS vocabulary, whose bos the caller must give.
+#: model name -> (Llama-3 format?, default bos_token), derived from the model table in
+#: ``models.py``. The 70B, 405B and 4.3-36B templates are one file; 4.3-36B uses the Seed-OSS
+#: vocabulary, whose bos the caller must give.
 MODELS: dict[str, tuple[bool, str | None]] = {
-    "hermes-4-14b": (False, None),
-    "hermes-4-70b": (True, "<|begin_of_text|>"),
-    "hermes-4-405b": (True, "<|begin_of_text|>"),
-    "hermes-4.3-36b": (True, None),
+    name: (info.format == "llama3", info.bos_token) for name, info in _models.MODELS.items()
 }
 
 

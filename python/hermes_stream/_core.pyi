@@ -1,4 +1,9 @@
-"""Type stub for the pybind11 extension ``hermes_stream._core`` (glue in ``src/``)."""
+"""Type stub for the extension ``hermes_stream._core`` (glue in ``src/``), written by hand.
+
+``StreamParser``, ``Delta`` and ``ToolCallDelta`` are raw CPython types (``PyType_Spec``) and
+``render_chat`` a raw ``METH_FASTCALL`` function: no pybind11 on the per-call paths. ``Vocab``,
+``feed_many`` and the ``set_*`` registration functions are pybind11.
+"""
 
 from typing import Any
 

@@ -14,6 +14,7 @@ from ._options import (
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
     LoopGuard,
+    ParserOptions,
     close_ids,
     loop_guard_args,
     validate_options,
@@ -71,20 +72,31 @@ class StreamParser(_core.StreamParser):
             max_json_depth,
             loop_guard,
         )
+        self._start(opts, close_ids(opts))
+
+    def _start(self, opts: ParserOptions, close: list[int]) -> None:
+        """Initialise the native parser from checked options (``BatchParser`` reuses them)."""
         super().__init__(
             -1 if opts.reasoning_budget is None else opts.reasoning_budget,
             opts.start_in_reasoning,
             opts.tool_calls_in_reasoning,
             opts.budget_close_text,
             opts.keep_message,
-            None if opts.tools is None else sorted(opts.tools.names),
+            None if opts.tools is None else opts.tools.names,  # the core sorts them
             opts.id_factory,
             opts.max_json_depth,
             None if opts.vocab is None else opts.vocab._native_handle(),
-            close_ids(opts),
+            close,
             loop_guard_args(opts),
         )
         self._opts = opts
+
+    @classmethod
+    def _from_options(cls, opts: ParserOptions, close: list[int]) -> StreamParser:
+        """A parser from options ``validate_options`` already checked, and their close ids."""
+        parser = cls.__new__(cls)
+        parser._start(opts, close)
+        return parser
 
     def __reduce_ex__(self, protocol: object) -> NoReturn:
         raise TypeError(NO_PICKLE)  # the same refusal as the reference (pickle, copy, deepcopy)

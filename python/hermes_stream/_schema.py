@@ -83,11 +83,16 @@ class ToolSet:
         self._validators = compiled
         self.names = frozenset(compiled)
 
+    def unknown(self, name: str) -> str | None:
+        """The error of a call to ``name`` when no tool has that name, else None (the parsers
+        decide this once, when the call's name is read: the reference here, the core in C++)."""
+        return None if name in self._validators else f"unknown tool {name}"
+
     def check(self, name: str, arguments: str) -> str | None:
         """None when ``arguments`` (JSON text of an object) satisfy the tool's schema."""
         validator = self._validators.get(name)
         if validator is None:
-            return f"unknown tool {name}"
+            return self.unknown(name)
         try:
             value = json.loads(arguments)
         except (ValueError, RecursionError) as exc:  # the parser validated it: a guard only

@@ -34,7 +34,8 @@ def finalize(
     index: int, call_id: str, name: str, arguments: str, error: str | None, raw: str,
     complete: bool, tools: ToolSet | None,
 ) -> ToolCall:
-    """The public ``ToolCall``; a complete call is checked against its tool's schema."""
+    """The public ``ToolCall``; a complete call is checked against its tool's schema (a call to
+    an unknown tool already has its error from the parser, so its name is not looked up again)."""
     if error is None and complete and tools is not None:
         error = tools.check(name, arguments)
     return ToolCall(index, call_id, name, arguments, error, raw)

@@ -1,8 +1,10 @@
 """Plain value types shared by both backends (pure Python, no native import).
 
-The native backend returns its own C-level ``Delta`` type (see ``src/delta_type.cc``) for speed;
-every other value (``Message``, ``Segment``, ``ToolCall``, ``ToolCallDelta``, ``ForcedClose``) is
-one of the classes below, whichever backend produced it.
+The native backend returns its own C-level ``Delta`` and ``ToolCallDelta`` types (raw CPython
+types, see ``src/delta_type.cc``) for speed; the ``Delta`` and ``ToolCallDelta`` below are the
+reference backend's, with the same fields and behaviour. Every other value (``Message``,
+``Segment``, ``ToolCall``, ``ForcedClose``, ``LoopInfo``) is one of the classes below, whichever
+backend produced it.
 """
 
 from __future__ import annotations

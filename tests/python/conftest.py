@@ -1,4 +1,5 @@
-"""Every parser test runs against both backends: the native extension and the Python reference."""
+"""The ``backend`` fixture: a parser test that takes it runs against both backends, the native
+extension and the Python reference (units with one backend are tested on it alone)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-THINK_TAGS = ("<think>", "</think>")
-ALL_TAGS = ("<think>", "</think>", "<tool_call>", "</tool_call>")
+from hermes_stream.reference.tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN
+
+THINK_TAGS = (THINK_OPEN, THINK_CLOSE)
+ALL_TAGS = (THINK_OPEN, THINK_CLOSE, TOOL_CALL_OPEN, TOOL_CALL_CLOSE)
 
 
 def delta_data(d: Any) -> tuple[Any, ...]:

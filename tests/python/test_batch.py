@@ -108,3 +108,28 @@ def test_concurrent_parsers_on_threads() -> None:
         assert not t.is_alive(), "a thread did not finish: deadlock?"
     assert not errors, errors
     assert sorted(results) == [0, 1, 2, 3]
+
+
+def test_add_compiles_the_shared_options_once() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}}]
+    vocab = hs.Vocab.from_pieces([b"\n", b"<think>", b"</think>", b"a"])
+    b = hs.BatchParser(tools=tools, vocab=vocab, reasoning_budget=1)
+    for k in range(3):
+        b.add(k)
+    b.add("budget", reasoning_budget=0)
+    b.add("own", tools=tools)
+    shared = b.parser(0)._opts.tools
+    assert b.parser(1)._opts.tools is shared and b.parser(2)._opts.tools is shared
+    assert b.parser("budget")._opts.tools is shared  # an override of another option keeps it
+    assert b.parser("own")._opts.tools is not shared
+    text = '<tool_call>{"name": "f", "arguments": {"a": "x"}}</tool_call>'
+    out = b.feed_many([(k, text) for k in (0, "budget", "own")])
+    assert set(out) == {0, "budget", "own"}
+    for k in (0, "budget", "own"):
+        b.finish(k)
+        (call,) = b.message(k).tool_calls
+        assert call.error is not None and call.error.startswith("schema: /a: type")
+    # token ids reach every stream the same way: the cached close ids force the same close
+    d = b.feed_many([(1, [1, 3, 3, 3])])[1]
+    assert d.forced is not None and d.forced.token_ids == vocab.encode("\n</think>\n")

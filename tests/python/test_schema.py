@@ -299,3 +299,4 @@ def test_toolset_check_directly() -> None:
     assert ts.check("f", '{"a": 1}') is None
     assert ts.check("f", "{}") == "schema: /: required: 'a' is a required property"
     assert ts.check("g", "{}") == "unknown tool g"
+    assert ts.unknown("f") is None and ts.unknown("g") == "unknown tool g"

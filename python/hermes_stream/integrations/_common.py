@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import hermes_stream as hs
+from hermes_stream.reference.tags import THINK_CLOSE, THINK_OPEN
 
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
 _THINK_TAGS = (THINK_OPEN, THINK_CLOSE)
 _WS = " \t\r\n"
 

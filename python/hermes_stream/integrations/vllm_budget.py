@@ -55,6 +55,7 @@ from .. import _core
 from .._options import DEFAULT_BUDGET, DEFAULT_CLOSE_TEXT, LoopGuard
 from .._parser import StreamParser
 from .._vocab import Vocab
+from ..reference.tags import THINK_CLOSE, THINK_OPEN
 from .transformers import as_vocab
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def prompt_opens_reasoning(vocab: Vocab, prompt_ids: list[int] | None,
             break
     tail = [t for t in prompt_ids[start:] if 0 <= t < len(vocab)]
     text = vocab.decode(tail)
-    return text.rfind(b"<think>") > text.rfind(b"</think>")
+    return text.rfind(THINK_OPEN.encode()) > text.rfind(THINK_CLOSE.encode())
 
 
 class _Row:

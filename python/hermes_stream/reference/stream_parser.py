@@ -578,8 +578,9 @@ class StreamParser:
             self._broken = False
         record = CallRecord(index, call_id, call.name)
         tools = self._opts.tools
-        if tools is not None and call.name not in tools.names:
-            record.error = f"unknown tool {call.name}"
+        error = None if tools is None else tools.unknown(call.name)
+        if error is not None:
+            record.error = error
             self._suppressed = True
         self._record = record
         if self._opts.keep_message:
