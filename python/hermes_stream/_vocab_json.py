@@ -101,7 +101,12 @@ def _parse_object(s: str, i: int, on_key: Any = None) -> tuple[dict[str, Any], i
 
 
 def _fast_tokenizer_json(s: str) -> dict[str, Any] | None:
-    """Parse a tokenizer.json without decoding ``model.merges`` (half of the parse time).
+    """Parse a tokenizer.json without decoding ``model.merges`` (Vocab does not need them).
+
+    Measured by bench/test_vocab_load.py on Qwen3's tokenizer.json (11 MB; 2-core machine, min
+    of 5): this parse 29 ms vs ``json.loads`` 95 ms (3.3x); the whole ``Vocab.from_file`` 98 ms
+    vs 180 ms with ``json.loads``, vs 360 ms through ``tokenizers.Tokenizer.from_file`` +
+    ``Vocab.from_tokenizers`` (255 ms just to load the library's tokenizer and get its maps).
 
     Works when ``merges`` is the last key of ``model`` and ``model`` the last top-level key,
     which is how ``tokenizers`` writes files. Returns ``None`` (caller does a full parse) when
