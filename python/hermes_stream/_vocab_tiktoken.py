@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import types
@@ -128,5 +129,21 @@ def _load_ranks(path: str, specials: Mapping[str, int]) -> tuple[_Table, int]:
 
 def _tiktoken_encoder(pieces: Sequence[bytes | None], n_ranks: int, specials: Mapping[str, int],
                       pattern: str) -> Callable[[str], list[int]]:
-    """``encode(text) -> ids`` for a tiktoken vocabulary (special-token text -> its id)."""
+    """``encode(text) -> ids`` for a tiktoken vocabulary (special-token text -> its id).
+
+    Uses the ``tiktoken`` library when it is installed and accepts the vocabulary (its Rust BPE),
+    else :class:`_TiktokenEncoder` (the same merges in Python, needs ``regex``)."""
+    try:
+        import tiktoken
+    except ImportError:
+        tiktoken = None
+    if tiktoken is not None:
+        ranks = {p: i for i, p in enumerate(pieces[:n_ranks]) if p is not None}
+        try:
+            enc = tiktoken.Encoding("hermes_stream", pat_str=pattern, mergeable_ranks=ranks,
+                                    special_tokens=dict(specials))
+        except ValueError:  # e.g. a pattern its regex engine rejects: the Python encoder
+            pass
+        else:
+            return functools.partial(enc.encode, allowed_special="all")
     return _TiktokenEncoder(pieces, n_ranks, specials, pattern).encode
