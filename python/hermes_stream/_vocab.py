@@ -215,8 +215,8 @@ class Vocab:
 
         Uses the real tokenizer when this vocabulary came from one (``from_tokenizers``,
         ``from_tokenizer``; ``from_file`` loads it with ``tokenizers`` on first use when that
-        library is installed; ``from_tiktoken`` runs tiktoken's BPE when the ``regex`` module is
-        installed), without adding special tokens. If that is unavailable, or its result does not
+        library is installed; ``from_tiktoken`` uses the ``tiktoken`` library, or the same BPE in
+        Python when only the ``regex`` module is installed), without adding special tokens. If that is unavailable, or its result does not
         reproduce the text byte for byte (a normalizer such as NFC or a SentencePiece ``▁``
         prefix changes it), a greedy longest match over the pieces is used instead (if some byte
         has no single-byte piece and greedy gets stuck, an exact cover by dynamic programming;
