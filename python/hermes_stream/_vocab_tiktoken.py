@@ -136,14 +136,11 @@ def _tiktoken_encoder(pieces: Sequence[bytes | None], n_ranks: int, specials: Ma
     try:
         import tiktoken
     except ImportError:
-        tiktoken = None
-    if tiktoken is not None:
-        ranks = {p: i for i, p in enumerate(pieces[:n_ranks]) if p is not None}
-        try:
-            enc = tiktoken.Encoding("hermes_stream", pat_str=pattern, mergeable_ranks=ranks,
-                                    special_tokens=dict(specials))
-        except ValueError:  # e.g. a pattern its regex engine rejects: the Python encoder
-            pass
-        else:
-            return functools.partial(enc.encode, allowed_special="all")
-    return _TiktokenEncoder(pieces, n_ranks, specials, pattern).encode
+        return _TiktokenEncoder(pieces, n_ranks, specials, pattern).encode
+    ranks = {p: i for i, p in enumerate(pieces[:n_ranks]) if p is not None}
+    try:
+        enc = tiktoken.Encoding("hermes_stream", pat_str=pattern, mergeable_ranks=ranks,
+                                special_tokens=dict(specials))
+    except ValueError:  # e.g. a pattern its regex engine rejects: the Python encoder
+        return _TiktokenEncoder(pieces, n_ranks, specials, pattern).encode
+    return functools.partial(enc.encode, allowed_special="all")
