@@ -261,7 +261,7 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
         isinstance(first, (list, tuple)) or hasattr(first, "messages"))
     rendered = []
     chats = conversation if batched else (conversation,)
-    if prof.keeps_none and any(type(m) is dict and None in m.values()
+    if prof.keeps_none and any(type(m) is dict and any(v is None for v in m.values())
                                for chat in chats for m in chat):
         return _UNKNOWN  # this transformers would show the None values to the template
     for chat in chats:
@@ -277,9 +277,12 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     result: Any = rendered if batched else rendered[0]
     if not opt("tokenize", defaults["tokenize"]):
         return result
-    cached = _cached_ids(tokenizer, rendered, opt, defaults)
+    as_dict = opt("return_dict", defaults["return_dict"])
+    cached = None
+    if not as_dict or tuple(tokenizer.model_input_names) == _DICT_KEYS:  # what the dict holds
+        cached = _cached_ids(tokenizer, rendered, opt, defaults)
     if cached is not None:
-        if not opt("return_dict", defaults["return_dict"]):
+        if not as_dict:
             return cached if batched else cached[0]
         ids = cached if batched else cached[0]
         mask = [[1] * len(x) for x in cached] if batched else [1] * len(cached[0])
@@ -297,8 +300,12 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
 
 
 #: The tokenizer arguments under which ``tokenizer(text)`` is the plain concatenation of ids.
-_PLAIN_TOKENIZE = (("padding", (False, None, "do_not_pad")), ("truncation", (False, None, "do_not_truncate")),
-                   ("max_length", (None,)), ("return_tensors", (None,)))
+_PLAIN_TOKENIZE = (
+    ("padding", (False, None, "do_not_pad")),
+    ("truncation", (False, None, "do_not_truncate")),
+    ("max_length", (None,)),
+    ("return_tensors", (None,)),
+)
 
 
 def _cached_ids(tokenizer: Any, rendered: list[str], opt: Any,
@@ -309,7 +316,7 @@ def _cached_ids(tokenizer: Any, rendered: list[str], opt: Any,
         value = opt(name, defaults[name])
         if type(value) not in (bool, str, type(None)) or value not in plain:
             return None
-    if opt("tokenizer_kwargs", None) or tuple(tokenizer.model_input_names) != _DICT_KEYS:
+    if opt("tokenizer_kwargs", None):
         return None
     profile = TokenizerProfile.of(tokenizer)
     if profile is None:

@@ -274,7 +274,7 @@ def test_threads_share_the_cache_and_agree() -> None:
 
     def work(k: int) -> None:
         try:
-            results[k] = [hs.apply_chat_template(tok, c, return_dict=False) for c in convs] * 1
+            results[k] = [hs.apply_chat_template(tok, c, return_dict=False) for c in convs]
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
