@@ -20,7 +20,7 @@ from ._options import (
     validate_options,
 )
 from ._schema import ToolSet
-from ._tool_calls import finalize
+from ._call_records import finalize
 from ._types import ForcedClose, LoopInfo, Message, Segment
 from .reference.stream_parser import NO_PICKLE
 

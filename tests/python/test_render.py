@@ -31,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 import hermes_stream as hs
 from hermes_stream import _render
 from hermes_stream._chat import template_data
-from hermes_stream.reference.render import render as reference_render
+from hermes_stream.reference.chat_template import render as reference_render
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 GOLDENS = REFERENCE / "goldens" / "transformers-renders.json"
