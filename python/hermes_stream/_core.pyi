@@ -1,6 +1,6 @@
 """Type stub for the extension ``hermes_stream._core`` (glue in ``src/``), written by hand.
 
-``StreamParser``, ``Delta`` and ``ToolCallDelta`` are raw CPython types (``PyType_Spec``) and
+``NativeStreamParser``, ``Delta`` and ``ToolCallDelta`` are raw CPython types (``PyType_Spec``) and
 ``render_chat`` a raw ``METH_FASTCALL`` function: no pybind11 on the per-call paths. ``Vocab``,
 ``feed_many`` and the ``set_*`` registration functions are pybind11.
 """
@@ -41,7 +41,7 @@ class Vocab:
     def __init__(self, pieces: list[bytes | None], eot_ids: list[int]) -> None: ...
     def __len__(self) -> int: ...
 
-class StreamParser:
+class NativeStreamParser:
     def __init__(
         self,
         reasoning_budget: int,
@@ -75,7 +75,7 @@ class StreamParser:
     def ended_by_eot(self) -> bool: ...
     def _segments(self) -> list[tuple[str, str]]: ...
 
-def feed_many(streams: dict[Any, StreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
+def feed_many(streams: dict[Any, NativeStreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
 
 def render_chat(
     messages: Any,

@@ -28,7 +28,7 @@ _core.set_types(ForcedClose)
 _core.set_loop_type(LoopInfo)
 
 
-class StreamParser(_core.StreamParser):
+class StreamParser(_core.NativeStreamParser):
     """Streaming parser for Hermes 4 output (native backend).
 
     Args:
