@@ -5,7 +5,7 @@
 ``feed_many`` and the ``set_*`` registration functions are pybind11.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ._types import ForcedClose, LoopInfo
 
@@ -21,6 +21,8 @@ class Delta:
     @property
     def loop(self) -> LoopInfo | None: ...
     def __bool__(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def to_openai(self) -> dict[str, Any]: ...
 
 def set_types(forced_close: type[ForcedClose]) -> None: ...
