@@ -11,7 +11,7 @@ backend produced it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "delta_to_openai",
+    "message_to_dict",
 ]
 
 SEGMENT_KINDS = ("reasoning", "content", "tool_call", "tag", "forced")
@@ -109,6 +110,13 @@ class Message:
     def loop_detected(self) -> bool:
         """The loop guard found a loop in some reasoning region."""
         return bool(self.loops)
+
+
+def message_to_dict(m: Message) -> dict[str, Any]:
+    """Every field of ``m`` as plain, JSON-ready data (``dataclasses.asdict``): tool calls,
+    segments and loops become dicts with their field names as keys. The one message -> dict
+    conversion (the CLI's output, the tests' comparisons)."""
+    return asdict(m)
 
 
 class DeltaLike(Protocol):

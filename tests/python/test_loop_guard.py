@@ -16,7 +16,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import hermes_stream as hs
+from hermes_stream._types import message_to_dict
 from hermes_stream.reference.loop_guard import LoopDetector
+from helpers import segment_pairs
 
 # A byte vocabulary plus the tags as single tokens (Qwen3-like): id b is the byte b.
 THINK, END_THINK, CALL, END_CALL, IM_END = 256, 257, 258, 259, 260
@@ -46,17 +48,6 @@ def info(loop: Any) -> tuple[int, ...]:
     return (loop.period, loop.repeats, loop.start, loop.end)
 
 
-def message_data(m: hs.Message) -> dict[str, Any]:
-    return {
-        "segments": [(s.kind, s.text) for s in m.segments],
-        "reasoning_tokens": m.reasoning_tokens,
-        "budget_exceeded": m.budget_exceeded,
-        "loops": m.loops,
-        "loop_closed": m.loop_closed,
-        "loop_detected": m.loop_detected,
-    }
-
-
 def delta_data(d: Any) -> tuple[Any, ...]:
     forced = None if d.forced is None else (d.forced.text, d.forced.token_ids)
     return (d.reasoning, d.content, forced, d.loop)
@@ -66,7 +57,7 @@ def run_text(cls: Any, chunks: list[str], **opts: Any) -> tuple[list[Any], dict[
     p = cls(**opts)
     deltas = [delta_data(p.feed(c)) for c in chunks]
     deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def run_tokens(cls: Any, chunks: list[list[int]], **opts: Any) -> tuple[list[Any], dict[str, Any]]:
@@ -78,7 +69,7 @@ def run_tokens(cls: Any, chunks: list[list[int]], **opts: Any) -> tuple[list[Any
             break
     if not p.finished:
         deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def split(seq: Any, rng: random.Random, max_cuts: int = 12) -> list[Any]:
@@ -208,7 +199,7 @@ def test_token_mode_native_equals_reference_equals_definition(
     native = run_tokens(hs.StreamParser, chunks, loop_guard=guard, reasoning_budget=None)
     ref = run_tokens(hs.reference.StreamParser, chunks, loop_guard=guard, reasoning_budget=None)
     assert native == ref
-    loops = [info(x) for x in native[1]["loops"]]
+    loops = [info(hs.LoopInfo(**x)) for x in native[1]["loops"]]
     expected = first_loop(units, m, max_p, span)
     event(f"loop={expected is not None}")
     assert loops == ([] if expected is None else [expected])
@@ -256,9 +247,8 @@ def test_byte_mode_native_equals_reference(parts: list[str], m: int, max_p: int,
         plain = {k: v for k, v in opts.items() if k != "loop_guard"}
         assert run_text(hs.StreamParser, chunks, **plain)[1]["segments"] == native[1]["segments"]
     # Region by region, each detection is the definition's on that region's reasoning bytes.
-    segs = native[1]["segments"]
-    reasoning = "".join(t for k, t in segs if k == "reasoning").encode()
-    for loop in native[1]["loops"]:
+    reasoning = "".join(t for k, t in segment_pairs(native[1]) if k == "reasoning").encode()
+    for loop in (hs.LoopInfo(**x) for x in native[1]["loops"]):
         assert loop.unit == "bytes" and loop.end <= len(reasoning)
         assert loop.repeats >= m and loop.end - loop.start >= span and loop.period <= max_p
         window = reasoning[loop.start : loop.end]
