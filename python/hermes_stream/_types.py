@@ -3,9 +3,9 @@
 The native backend returns its own C-level ``Delta`` and ``ToolCallDelta`` types (raw CPython
 types, see ``src/delta_type.cc``) for speed; the ``Delta`` and ``ToolCallDelta`` below are the
 reference backend's, with the same fields and behaviour (the native ``Delta`` implements
-``delta_repr``, ``delta_eq`` and ``delta_to_openai`` in C with the same results). Every other value (``Message``,
-``Segment``, ``ToolCall``, ``ForcedClose``, ``LoopInfo``) is one of the classes below, whichever
-backend produced it.
+``delta_repr``, ``delta_eq`` and ``delta_to_openai`` in C with the same results). Every other
+value (``Message``, ``Segment``, ``ToolCall``, ``ForcedClose``, ``LoopInfo``) is one of the
+classes below, whichever backend produced it.
 """
 
 from __future__ import annotations
