@@ -69,6 +69,7 @@ BULK_CATEGORIES = [
 def run(mode: str, reps: int) -> None:
     import floor_build
     import workloads
+    from harness import call_all
 
     import hermes_stream as hs
 
@@ -95,10 +96,6 @@ def run(mode: str, reps: int) -> None:
     floor = floor_build.load()
     tokens = workloads.hermes_stream(30_000).fresh_tokens()
 
-    def loop(feed: object, toks: list[str]) -> None:
-        for x in toks:
-            feed(x)  # type: ignore[operator]
-
     t = time.perf_counter()
     for _ in range(reps):
         if mode == "none":
@@ -107,7 +104,7 @@ def run(mode: str, reps: int) -> None:
             feed = floor.Floor().feed
         else:
             feed = hs.StreamParser(reasoning_budget=None, keep_message=(mode == "native")).feed
-        loop(feed, tokens)
+        call_all(feed, tokens)
     dt = (time.perf_counter() - t) / reps / len(tokens)
     print(f"{mode}: {dt * 1e9:.1f} ns per delta ({len(tokens)} deltas x {reps}) with {hs.__file__}")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import RESULTS, SIZES, SMOKE, feed_ids_all, measure, stream
+from harness import RESULTS, SIZES, SMOKE, feed_all, feed_ids_all, measure, stream
 
 import hermes_stream as hs
 
@@ -279,10 +279,7 @@ def test_text_guard_ratio() -> None:
             p = hs.StreamParser(reasoning_budget=None, loop_guard=guard)
             tokens = s.fresh_tokens()
             t0 = time.perf_counter()
-            feed = p.feed
-            for piece in tokens:
-                feed(piece)
-            p.finish()
+            feed_all(p, tokens)
             best[name] = min(best[name], time.perf_counter() - t0)
             assert p.message.reasoning == s.reasoning and not p.message.loop_detected
     n = len(s.fresh_tokens())

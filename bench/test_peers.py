@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from harness import PEER_PROBLEMS, SIZES, SMOKE, measure, stream
+from harness import PEER_PROBLEMS, SIZES, SMOKE, feed_all, measure, stream
 
 import hermes_stream as hs
 import peer_drivers as pd
@@ -133,14 +133,6 @@ def test_tool_peer(benchmark: Any, key: str, name: str) -> None:
 # peers' growth can be compared with ours on every size they run.
 def test_tool_native_7500(benchmark: Any) -> None:
     s = TOOL_STREAMS["longarg_7.5k"]
-
-    def feed_all(parser: Any, tokens: list[str]) -> Any:
-        feed = parser.feed
-        for piece in tokens:
-            feed(piece)
-        parser.finish()
-        return parser
-
     p = measure(benchmark, feed_all, key="tc_native@longarg_7.5k", group="tools-peer-longarg_7.5k",
                 kind="fast",
                 setup=lambda: ((hs.StreamParser(reasoning_budget=None), s.fresh_tokens()), {}),

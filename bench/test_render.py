@@ -26,7 +26,7 @@ import pytest
 from harness import SMOKE, measure, repeat
 
 import hermes_stream as hs
-from hermes_stream.reference.render import render as reference_render
+from hermes_stream.reference.chat_template import render as reference_render
 
 ROOT = Path(__file__).resolve().parents[1]
 QWEN3 = ROOT.parent / "shared" / "reference" / "tokenizers" / "qwen3"

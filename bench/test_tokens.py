@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import SIZES, feed_ids_all, measure, stream
+from harness import SIZES, call_all, feed_ids_all, measure, stream
 
 import hermes_stream as hs
 
@@ -32,16 +32,11 @@ def _info(ids: list[int]) -> dict[str, Any]:
     return {"n_units": len(ids), "unit": "token", "n_reasoning": N}
 
 
-def _ids_loop(feed: Any, ids: list[int]) -> None:
-    for i in ids:
-        feed(i)
-
-
 
 
 def test_tokens_floor(benchmark: Any, floor: Any) -> None:
     _, _, ids = _setup()
-    measure(benchmark, _ids_loop, key="tok_floor", group="tokens", kind="fast",
+    measure(benchmark, call_all, key="tok_floor", group="tokens", kind="fast",
             setup=lambda: ((floor.Floor().feed, ids), {}), **_info(ids))
 
 

@@ -525,7 +525,8 @@ PyGetSetDef kParserGetSet[] = {
 };
 
 PyType_Slot kParserSlots[] = {
-    {Py_tp_doc, const_cast<char*>("Native streaming parser (use hermes_stream.StreamParser).")},
+    {Py_tp_doc, const_cast<char*>("Native streaming parser (hermes_stream.StreamParser, the "
+                                  "facade, subclasses it).")},
     {Py_tp_new, reinterpret_cast<void*>(ParserNew)},
     {Py_tp_init, reinterpret_cast<void*>(ParserInit)},
     {Py_tp_dealloc, reinterpret_cast<void*>(ParserDealloc)},
@@ -537,7 +538,7 @@ PyType_Slot kParserSlots[] = {
 };
 
 PyType_Spec kParserSpec = {
-    "hermes_stream._core.StreamParser",
+    "hermes_stream._core.NativeStreamParser",
     sizeof(ParserObject),
     0,
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
@@ -558,7 +559,7 @@ void RegisterStreamParser(py::module_& m) {
   PyObject* type = PyType_FromSpec(&kParserSpec);
   if (type == nullptr) throw py::error_already_set();
   g_parser_type = reinterpret_cast<PyTypeObject*>(type);
-  m.add_object("StreamParser", py::reinterpret_steal<py::object>(type));
+  m.add_object("NativeStreamParser", py::reinterpret_steal<py::object>(type));
 }
 
 }  // namespace hermes_stream::py_glue

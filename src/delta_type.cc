@@ -22,6 +22,18 @@ struct DeltaObject {
   PyObject* loop;  // LoopInfo or None (the loop guard); set by SetDeltaLoop()
 };
 
+// One streamed fragment of a call: (index: int, id: str|None, name: str|None, arguments: str).
+// Also native for speed (a frozen dataclass costs ~1 us to build). Immutable and holding only an
+// exact int, exact strs and None (subclass instances are converted), so it cannot be part of a
+// reference cycle and is not a GC type.
+struct CallDeltaObject {
+  PyObject_HEAD
+  PyObject* index;
+  PyObject* id;
+  PyObject* name;
+  PyObject* arguments;
+};
+
 PyTypeObject* g_delta_type = nullptr;  // owned by the module; never freed (types live forever)
 
 PyTypeObject* g_call_delta_type = nullptr;
@@ -246,6 +258,154 @@ PyObject* DeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   return reinterpret_cast<PyObject*>(d);
 }
 
+// repr, ==, to_openai(): the same results as the reference Delta's Python methods
+// (python/hermes_stream/_types.py: delta_repr, delta_eq, delta_to_openai), byte for byte.
+
+// Delta(reasoning=..., content=..., tool_calls=[...], forced=...[, loop=...]).
+PyObject* DeltaRepr(PyObject* self) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  PyObject* calls = d->calls == nullptr ? PyList_New(0) : PySequence_List(d->calls);
+  if (calls == nullptr) return nullptr;
+  PyObject* out =
+      d->loop == Py_None
+          ? PyUnicode_FromFormat("Delta(reasoning=%R, content=%R, tool_calls=%R, forced=%R)",
+                                 d->reasoning, d->content, calls, d->forced)
+          : PyUnicode_FromFormat(
+                "Delta(reasoning=%R, content=%R, tool_calls=%R, forced=%R, loop=%R)",
+                d->reasoning, d->content, calls, d->forced, d->loop);
+  Py_DECREF(calls);
+  return out;
+}
+
+// `x == y` as a truth value: 1, 0, or -1 with a Python error set.
+int Equal(PyObject* x, PyObject* y) {
+  PyObject* r = PyObject_RichCompare(x, y, Py_EQ);
+  if (r == nullptr) return -1;
+  const int t = PyObject_IsTrue(r);
+  Py_DECREF(r);
+  return t;
+}
+
+// The other operand's fields (reasoning, content, tool_calls, forced, loop), as new references;
+// returns 0 when one of the first four is missing (NotImplemented), -1 on another error.
+int OtherFields(PyObject* other, PyObject* f[5]) {
+  static const char* kNames[5] = {"reasoning", "content", "tool_calls", "forced", "loop"};
+  for (int i = 0; i < 5; ++i) {
+    f[i] = PyObject_GetAttrString(other, kNames[i]);
+    if (f[i] != nullptr) continue;
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+    PyErr_Clear();
+    if (i < 4) return 0;
+    f[i] = Py_NewRef(Py_None);  // getattr(b, "loop", None)
+  }
+  return 1;
+}
+
+// Equal to any object with the four fields (e.g. the reference's Delta) when `loop` and every
+// field compare equal, in delta_eq's order: loop first, then reasoning, content, tool_calls,
+// forced.
+PyObject* DeltaRichCompare(PyObject* self, PyObject* other, int op) {
+  if ((op != Py_EQ && op != Py_NE) || Py_TYPE(self) != g_delta_type) Py_RETURN_NOTIMPLEMENTED;
+  auto* a = reinterpret_cast<DeltaObject*>(self);
+  int eq = 1;
+  if (Py_TYPE(other) == g_delta_type) {  // both native: compare the slots (same values)
+    auto* b = reinterpret_cast<DeltaObject*>(other);
+    eq = Equal(a->loop, b->loop);
+    if (eq == 1) eq = Equal(a->reasoning, b->reasoning);
+    if (eq == 1) eq = Equal(a->content, b->content);
+    if (eq == 1 && (a->calls != nullptr || b->calls != nullptr)) {
+      eq = a->calls != nullptr && b->calls != nullptr ? Equal(a->calls, b->calls) : 0;
+    }
+    if (eq == 1) eq = Equal(a->forced, b->forced);
+  } else {
+    PyObject* f[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    const int found = OtherFields(other, f);
+    PyObject* calls = nullptr;
+    if (found == 1) {
+      eq = Equal(a->loop, f[4]);
+      if (eq == 1) eq = Equal(a->reasoning, f[0]);
+      if (eq == 1) eq = Equal(a->content, f[1]);
+      if (eq == 1) {
+        calls = a->calls == nullptr ? PyList_New(0) : PySequence_List(a->calls);
+        eq = calls == nullptr ? -1 : Equal(calls, f[2]);
+      }
+      if (eq == 1) eq = Equal(a->forced, f[3]);
+    }
+    Py_XDECREF(calls);
+    for (PyObject* x : f) Py_XDECREF(x);
+    if (found == 0) Py_RETURN_NOTIMPLEMENTED;
+    if (found < 0) return nullptr;
+  }
+  if (eq < 0) return nullptr;
+  return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+// to_openai()'s keys and the "function" type value, made once (RegisterDelta).
+enum OpenaiKey { kReasoningContent, kContent, kToolCalls, kIndex, kId, kType, kFunction, kName,
+                 kArguments, kNumKeys };
+const char* const kOpenaiKeyText[kNumKeys] = {"reasoning_content", "content", "tool_calls",
+                                              "index", "id", "type", "function", "name",
+                                              "arguments"};
+PyObject* g_openai_key[kNumKeys] = {};
+
+// d[key] = value (no reference stolen); 0, or -1 with a Python error set.
+int SetItem(PyObject* d, OpenaiKey key, PyObject* value) {
+  return PyDict_SetItem(d, g_openai_key[key], value);
+}
+
+// One entry of `tool_calls`: {"index", ["id", "type": "function"], ["function": {["name"],
+// ["arguments"]}]}, keys only when present.
+PyObject* CallToOpenai(PyObject* call) {
+  auto* c = reinterpret_cast<CallDeltaObject*>(call);
+  PyObject* entry = PyDict_New();
+  if (entry == nullptr) return nullptr;
+  int rc = SetItem(entry, kIndex, c->index);
+  if (rc == 0 && c->id != Py_None) {
+    rc = SetItem(entry, kId, c->id);
+    if (rc == 0) rc = SetItem(entry, kType, g_openai_key[kFunction]);  // "type": "function"
+  }
+  const bool has_args = PyUnicode_GET_LENGTH(c->arguments) != 0;
+  if (rc == 0 && (c->name != Py_None || has_args)) {
+    PyObject* function = PyDict_New();
+    rc = function == nullptr ? -1 : 0;
+    if (rc == 0 && c->name != Py_None) rc = SetItem(function, kName, c->name);
+    if (rc == 0 && has_args) rc = SetItem(function, kArguments, c->arguments);
+    if (rc == 0) rc = SetItem(entry, kFunction, function);
+    Py_XDECREF(function);
+  }
+  if (rc < 0) Py_CLEAR(entry);
+  return entry;
+}
+
+// The `delta` object of an OpenAI chat-completion chunk; keys only when non-empty.
+PyObject* DeltaToOpenai(PyObject* self, PyObject*) {
+  auto* d = reinterpret_cast<DeltaObject*>(self);
+  PyObject* out = PyDict_New();
+  if (out == nullptr) return nullptr;
+  int rc = 0;
+  if (PyUnicode_GET_LENGTH(d->reasoning) != 0) {
+    rc = SetItem(out, kReasoningContent, d->reasoning);
+  }
+  if (rc == 0 && PyUnicode_GET_LENGTH(d->content) != 0) rc = SetItem(out, kContent, d->content);
+  if (rc == 0 && d->calls != nullptr) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(d->calls);
+    PyObject* calls = PyList_New(n);
+    rc = calls == nullptr ? -1 : 0;
+    for (Py_ssize_t i = 0; rc == 0 && i < n; ++i) {
+      PyObject* entry = CallToOpenai(PyTuple_GET_ITEM(d->calls, i));
+      if (entry == nullptr) {
+        rc = -1;
+      } else {
+        PyList_SET_ITEM(calls, i, entry);
+      }
+    }
+    if (rc == 0) rc = SetItem(out, kToolCalls, calls);
+    Py_XDECREF(calls);
+  }
+  if (rc < 0) Py_CLEAR(out);
+  return out;
+}
+
 PyMemberDef kDeltaMembers[] = {
     {"reasoning", T_OBJECT_EX, offsetof(DeltaObject, reasoning), READONLY, "reasoning text"},
     {"content", T_OBJECT_EX, offsetof(DeltaObject, content), READONLY, "answer text"},
@@ -254,6 +414,8 @@ PyMemberDef kDeltaMembers[] = {
 
 PyMethodDef kDeltaMethods[] = {
     {"__reduce__", DeltaReduce, METH_NOARGS, "pickle/copy support"},
+    {"to_openai", DeltaToOpenai, METH_NOARGS,
+     "The delta object of an OpenAI chat-completion chunk; keys only when non-empty."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -276,6 +438,9 @@ PyType_Slot kDeltaSlots[] = {
     {Py_tp_methods, kDeltaMethods},
     {Py_tp_getset, kDeltaGetSet},
     {Py_nb_bool, reinterpret_cast<void*>(DeltaBool)},
+    {Py_tp_repr, reinterpret_cast<void*>(DeltaRepr)},
+    {Py_tp_richcompare, reinterpret_cast<void*>(DeltaRichCompare)},
+    {Py_tp_hash, reinterpret_cast<void*>(PyObject_HashNotImplemented)},
     {0, nullptr},
 };
 
@@ -288,17 +453,6 @@ PyType_Spec kDeltaSpec = {
 };
 
 // ---------------------------------------------------------------------------- ToolCallDelta
-// One streamed fragment of a call: (index: int, id: str|None, name: str|None, arguments: str).
-// Also native for speed (a frozen dataclass costs ~1 us to build). Immutable and holding only an
-// exact int, exact strs and None (subclass instances are converted), so it cannot be part of a
-// reference cycle and is not a GC type.
-struct CallDeltaObject {
-  PyObject_HEAD
-  PyObject* index;
-  PyObject* id;
-  PyObject* name;
-  PyObject* arguments;
-};
 
 void CallDeltaDealloc(PyObject* self) {
   auto* c = reinterpret_cast<CallDeltaObject*>(self);
@@ -414,6 +568,10 @@ PyType_Spec kCallDeltaSpec = {
 }  // namespace
 
 void RegisterDelta(pybind11::module_& m) {
+  for (int i = 0; i < kNumKeys; ++i) {
+    if (g_openai_key[i] == nullptr) g_openai_key[i] = PyUnicode_InternFromString(kOpenaiKeyText[i]);
+    if (g_openai_key[i] == nullptr) throw pybind11::error_already_set();
+  }
   PyObject* type = PyType_FromSpec(&kDeltaSpec);
   if (type == nullptr) throw pybind11::error_already_set();
   g_delta_type = reinterpret_cast<PyTypeObject*>(type);

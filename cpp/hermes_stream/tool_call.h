@@ -4,7 +4,7 @@
 // (decoded; the call is committed when it closes), the `arguments` value (an object, passed on
 // verbatim, or a string holding an object, passed on decoded) and the close of the root object.
 // Other members, and repeated `name`/`arguments` members, are validated and ignored.
-// Mirrors python/hermes_stream/reference/tool_calls.py.
+// Mirrors python/hermes_stream/reference/tool_call.py.
 #ifndef HERMES_STREAM_TOOL_CALL_H_
 #define HERMES_STREAM_TOOL_CALL_H_
 

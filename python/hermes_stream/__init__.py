@@ -20,7 +20,6 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         "reinstall with `pip install .` from the source tree"
     ) from exc
 
-from . import _types
 from ._batch import BatchParser
 from ._parser import StreamParser, parse
 from ._render import TemplateError, apply_chat_template, render
@@ -29,16 +28,10 @@ from ._token_cache import PromptTokenCache, prompt_token_cache
 from ._vocab import Vocab
 from ._options import LoopGuard
 from ._types import ForcedClose, LoopInfo, Message, Segment, ToolCall
+from . import reference
 
 ToolCallDelta = _core.ToolCallDelta
-
-Delta = _core.Delta
-Delta.to_openai = _types.delta_to_openai  # type: ignore[attr-defined]
-Delta.__repr__ = _types.delta_repr  # type: ignore[method-assign]
-Delta.__eq__ = _types.delta_eq  # type: ignore[method-assign]
-Delta.__hash__ = None  # type: ignore[assignment]
-
-from . import reference  # noqa: E402  (after Delta is complete)
+Delta = _core.Delta  # repr, ==, to_openai() and unhashability are the type's own (delta_type.cc)
 
 __version__ = "0.1.0"
 

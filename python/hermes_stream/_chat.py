@@ -1,5 +1,5 @@
 """What the native chat-template renderer (``_render.py``) and the pure-Python reference
-(``reference/render.py``) share: the model table, option checks, ``TemplateError``, and the
+(``reference/chat_template.py``) share: the model table, option checks, ``TemplateError``, and the
 conversion transformers applies to template inputs before Jinja sees them.
 
 transformers (5.x) ``apply_chat_template`` first drops every message key whose value is ``None``,

@@ -1,11 +1,11 @@
 """Type stub for the extension ``hermes_stream._core`` (glue in ``src/``), written by hand.
 
-``StreamParser``, ``Delta`` and ``ToolCallDelta`` are raw CPython types (``PyType_Spec``) and
+``NativeStreamParser``, ``Delta`` and ``ToolCallDelta`` are raw CPython types (``PyType_Spec``) and
 ``render_chat`` a raw ``METH_FASTCALL`` function: no pybind11 on the per-call paths. ``Vocab``,
 ``feed_many`` and the ``set_*`` registration functions are pybind11.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ._types import ForcedClose, LoopInfo
 
@@ -21,6 +21,8 @@ class Delta:
     @property
     def loop(self) -> LoopInfo | None: ...
     def __bool__(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def to_openai(self) -> dict[str, Any]: ...
 
 def set_types(forced_close: type[ForcedClose]) -> None: ...
@@ -41,7 +43,7 @@ class Vocab:
     def __init__(self, pieces: list[bytes | None], eot_ids: list[int]) -> None: ...
     def __len__(self) -> int: ...
 
-class StreamParser:
+class NativeStreamParser:
     def __init__(
         self,
         reasoning_budget: int,
@@ -75,7 +77,7 @@ class StreamParser:
     def ended_by_eot(self) -> bool: ...
     def _segments(self) -> list[tuple[str, str]]: ...
 
-def feed_many(streams: dict[Any, StreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
+def feed_many(streams: dict[Any, NativeStreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
 
 def render_chat(
     messages: Any,

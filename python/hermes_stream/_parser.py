@@ -20,7 +20,7 @@ from ._options import (
     validate_options,
 )
 from ._schema import ToolSet
-from ._tool_calls import finalize
+from ._call_records import finalize
 from ._types import ForcedClose, LoopInfo, Message, Segment
 from .reference.stream_parser import NO_PICKLE
 
@@ -28,7 +28,7 @@ _core.set_types(ForcedClose)
 _core.set_loop_type(LoopInfo)
 
 
-class StreamParser(_core.StreamParser):
+class StreamParser(_core.NativeStreamParser):
     """Streaming parser for Hermes 4 output (native backend).
 
     Args:

@@ -82,7 +82,7 @@ def render(
     out = _core.render_chat(
         messages, tools, llama3, bos, thinking, keep_cots, add_generation_prompt, append)
     if out is None:  # an input the glue leaves to Python: same output, Python speed
-        from .reference.render import render as reference_render
+        from .reference.chat_template import render as reference_render
 
         return reference_render(
             messages, model=model, tools=tools, thinking=thinking, keep_cots=keep_cots,

@@ -2,15 +2,16 @@
 
 The native backend returns its own C-level ``Delta`` and ``ToolCallDelta`` types (raw CPython
 types, see ``src/delta_type.cc``) for speed; the ``Delta`` and ``ToolCallDelta`` below are the
-reference backend's, with the same fields and behaviour. Every other value (``Message``,
-``Segment``, ``ToolCall``, ``ForcedClose``, ``LoopInfo``) is one of the classes below, whichever
-backend produced it.
+reference backend's, with the same fields and behaviour (the native ``Delta`` implements
+``delta_repr``, ``delta_eq`` and ``delta_to_openai`` in C with the same results). Every other
+value (``Message``, ``Segment``, ``ToolCall``, ``ForcedClose``, ``LoopInfo``) is one of the
+classes below, whichever backend produced it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "delta_to_openai",
+    "message_to_dict",
 ]
 
 SEGMENT_KINDS = ("reasoning", "content", "tool_call", "tag", "forced")
@@ -108,6 +110,13 @@ class Message:
     def loop_detected(self) -> bool:
         """The loop guard found a loop in some reasoning region."""
         return bool(self.loops)
+
+
+def message_to_dict(m: Message) -> dict[str, Any]:
+    """Every field of ``m`` as plain, JSON-ready data (``dataclasses.asdict``): tool calls,
+    segments and loops become dicts with their field names as keys. The one message -> dict
+    conversion (the CLI's output, the tests' comparisons)."""
+    return asdict(m)
 
 
 class DeltaLike(Protocol):

@@ -13,13 +13,13 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict
 from typing import Any, Callable, NoReturn, Sequence, TextIO
 
 from . import __version__
 from ._parser import StreamParser
 from ._render import render
 from ._sample import SAMPLE_CONVERSATION, SAMPLE_OUTPUT, SAMPLE_TOOLS, sample_pieces
+from ._types import message_to_dict
 from ._vocab import Vocab
 from .models import MODELS
 
@@ -275,19 +275,7 @@ def _delta_json(delta: Any) -> dict[str, Any]:
 
 
 def _message_json(message: Any, token_unit: str) -> dict[str, Any]:
-    return {
-        "reasoning": message.reasoning,
-        "content": message.content,
-        "tool_calls": [
-            {"index": c.index, "id": c.id, "name": c.name, "arguments": c.arguments,
-             "error": c.error}
-            for c in message.tool_calls
-        ],
-        "reasoning_tokens": message.reasoning_tokens,
-        "token_unit": token_unit,
-        "budget_exceeded": message.budget_exceeded,
-        "segments": [asdict(s) for s in message.segments],
-    }
+    return {**message_to_dict(message), "token_unit": token_unit}
 
 
 def _note(text: str) -> None:

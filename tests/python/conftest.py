@@ -1,5 +1,7 @@
-"""The ``backend`` fixture: a parser test that takes it runs against both backends, the native
-extension and the Python reference (units with one backend are tested on it alone)."""
+"""The ``backend`` fixture: a test that takes it runs against both backends, the native extension
+and the Python reference (parser, tool calls, loop guard: ``backend.StreamParser`` /
+``backend.parse``; chat templates: ``backend.render``). Units with one backend are tested on it
+alone."""
 
 from __future__ import annotations
 
@@ -23,9 +25,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 BACKENDS = {
-    "native": types.SimpleNamespace(name="native", StreamParser=hs.StreamParser, parse=hs.parse),
+    "native": types.SimpleNamespace(
+        name="native", StreamParser=hs.StreamParser, parse=hs.parse, render=hs.render
+    ),
     "reference": types.SimpleNamespace(
-        name="reference", StreamParser=hs.reference.StreamParser, parse=hs.reference.parse
+        name="reference",
+        StreamParser=hs.reference.StreamParser,
+        parse=hs.reference.parse,
+        render=hs.reference.render,
     ),
 }
 

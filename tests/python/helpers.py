@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hermes_stream._types import message_to_dict
 from hermes_stream.reference.tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN
 
 THINK_TAGS = (THINK_OPEN, THINK_CLOSE)
@@ -16,15 +17,9 @@ def delta_data(d: Any) -> tuple[Any, ...]:
     return (d.reasoning, d.content, calls, forced)
 
 
-def message_data(m: Any) -> dict[str, Any]:
-    return {
-        "reasoning": m.reasoning,
-        "content": m.content,
-        "tool_calls": [(c.index, c.name, c.arguments, c.error, c.raw) for c in m.tool_calls],
-        "reasoning_tokens": m.reasoning_tokens,
-        "budget_exceeded": m.budget_exceeded,
-        "segments": [(s.kind, s.text) for s in m.segments],
-    }
+def segment_pairs(m: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(kind, text)`` of each segment of ``message_to_dict`` data (short to write in asserts)."""
+    return [(s["kind"], s["text"]) for s in m["segments"]]
 
 
 def run(
@@ -34,7 +29,8 @@ def run(
     n_tokens: list[int] | None = None,
     **opts: Any,
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """Feed ``chunks`` (str or bytes), then finish; return (delta data list, message data)."""
+    """Feed ``chunks`` (str or bytes), then finish; return (delta data list,
+    ``message_to_dict(message)``)."""
     p = parser_cls(**opts)
     deltas = []
     for i, chunk in enumerate(chunks):
@@ -42,7 +38,7 @@ def run(
         d = p.feed(chunk, n) if isinstance(chunk, str) else p.feed_bytes(chunk, n)
         deltas.append(delta_data(d))
     deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def joined(deltas: list[tuple[Any, ...]]) -> tuple[str, str, str]:

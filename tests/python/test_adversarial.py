@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from helpers import message_data
+from hermes_stream._types import message_to_dict
+from helpers import segment_pairs
+
 
 
 def test_ten_megabyte_single_delta(backend: Any) -> None:
@@ -48,8 +50,8 @@ def test_random_binary_never_raises_and_is_lossless(backend: Any) -> None:
             p.feed_bytes(data[pos : pos + step], rng.randint(0, 2))
             pos += step
         p.finish()
-        m = message_data(p.message)
-        text = "".join(t for k, t in m["segments"] if k != "forced")
+        m = message_to_dict(p.message)
+        text = "".join(t for k, t in segment_pairs(m) if k != "forced")
         if not m["budget_exceeded"]:
             assert text == data.decode("utf-8", "replace")
         else:  # a UTF-8 sequence cut by a forced close is U+FFFD, as a detokenizer would show it

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from strategies import chunked, tool_streams
 
 import hermes_stream as hs
-from helpers import delta_data, message_data
+from hermes_stream._types import message_to_dict
+from helpers import delta_data
 
 OPTS = {"reasoning_budget": 4, "id_factory": lambda i: f"call_{i}"}
 
@@ -32,7 +33,7 @@ def test_same_as_one_parser_per_stream(cases: list[tuple[str, list[str]]]) -> No
             assert delta_data(got[sid]) == delta_data(singles[sid].feed(piece))
     for sid in singles:
         assert delta_data(batch.finish(sid)) == delta_data(singles[sid].finish())
-        assert message_data(batch.message(sid)) == message_data(singles[sid].message)
+        assert message_to_dict(batch.message(sid)) == message_to_dict(singles[sid].message)
 
 
 def test_bytes_token_ids_and_overrides() -> None:
@@ -89,7 +90,7 @@ def _worker(n: int, results: dict[int, Any], errors: list[BaseException]) -> Non
         single.finish()
         for sid in range(8):
             batch.finish(sid)
-            assert message_data(batch.message(sid)) == message_data(single.message)
+            assert message_to_dict(batch.message(sid)) == message_to_dict(single.message)
         results[n] = True
     except BaseException as exc:  # reported by the main thread
         errors.append(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import run
+from helpers import run, segment_pairs
 
 CLOSE = "\n</think>\n"
 
@@ -36,9 +36,9 @@ def test_model_close_after_forced_close_is_absorbed(backend: Any) -> None:
     )
     assert m["budget_exceeded"]
     assert m["content"] == "\n Final"
-    kinds = [k for k, _ in m["segments"]]
+    kinds = [k for k, _ in segment_pairs(m)]
     assert kinds == ["tag", "reasoning", "forced", "content", "tag", "content"]
-    assert m["segments"][4] == ("tag", "</think>")
+    assert segment_pairs(m)[4] == ("tag", "</think>")
 
 
 def test_close_after_non_whitespace_is_content(backend: Any) -> None:

@@ -7,15 +7,15 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import ALL_TAGS, ends_with_tag_prefix, joined, run, split_at, texts_only
+from helpers import ALL_TAGS, ends_with_tag_prefix, joined, run, segment_pairs, split_at, texts_only
 from strategies import byte_streams, chunked, texts
 
 
 def check_consistent(deltas: list[Any], m: dict[str, Any], source: str) -> None:
     r, c, forced = joined(deltas)
     assert (r, c) == (m["reasoning"], m["content"])  # concatenated deltas equal the message
-    assert "".join(t for _, t in m["segments"] if _ != "forced") == source  # lossless
-    assert forced == "".join(t for k, t in m["segments"] if k == "forced")
+    assert "".join(t for _, t in segment_pairs(m) if _ != "forced") == source  # lossless
+    assert forced == "".join(t for k, t in segment_pairs(m) if k == "forced")
 
 
 @given(chunked(texts), st.booleans())
@@ -95,5 +95,5 @@ def test_split_points_inside_tags(backend: Any) -> None:
 def test_parse_equals_streaming(backend: Any, text: str, start: bool) -> None:
     _, streamed = run(backend.StreamParser, list(text), reasoning_budget=None, start_in_reasoning=start)
     parsed = backend.parse(text, reasoning_budget=None, start_in_reasoning=start)
-    assert [(s.kind, s.text) for s in parsed.segments] == streamed["segments"]
+    assert [(s.kind, s.text) for s in parsed.segments] == segment_pairs(streamed)
     assert (parsed.reasoning, parsed.content) == (streamed["reasoning"], streamed["content"])

@@ -16,7 +16,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import hermes_stream as hs
+from hermes_stream._types import message_to_dict
 from hermes_stream.reference.loop_guard import LoopDetector
+from helpers import segment_pairs
 
 # A byte vocabulary plus the tags as single tokens (Qwen3-like): id b is the byte b.
 THINK, END_THINK, CALL, END_CALL, IM_END = 256, 257, 258, 259, 260
@@ -27,7 +29,6 @@ VOCAB = hs.Vocab.from_pieces(
 )
 CLOSE_IDS = VOCAB.encode("\n</think>\n")
 SMALL = dict(min_repeats=4, max_period=12, min_span=30)  # a guard tests can trip quickly
-BACKENDS = {"native": hs.StreamParser, "reference": hs.reference.StreamParser}
 
 
 def first_loop(units: list[int], m: int, max_p: int, span: int) -> tuple[int, ...] | None:
@@ -47,17 +48,6 @@ def info(loop: Any) -> tuple[int, ...]:
     return (loop.period, loop.repeats, loop.start, loop.end)
 
 
-def message_data(m: hs.Message) -> dict[str, Any]:
-    return {
-        "segments": [(s.kind, s.text) for s in m.segments],
-        "reasoning_tokens": m.reasoning_tokens,
-        "budget_exceeded": m.budget_exceeded,
-        "loops": m.loops,
-        "loop_closed": m.loop_closed,
-        "loop_detected": m.loop_detected,
-    }
-
-
 def delta_data(d: Any) -> tuple[Any, ...]:
     forced = None if d.forced is None else (d.forced.text, d.forced.token_ids)
     return (d.reasoning, d.content, forced, d.loop)
@@ -67,7 +57,7 @@ def run_text(cls: Any, chunks: list[str], **opts: Any) -> tuple[list[Any], dict[
     p = cls(**opts)
     deltas = [delta_data(p.feed(c)) for c in chunks]
     deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def run_tokens(cls: Any, chunks: list[list[int]], **opts: Any) -> tuple[list[Any], dict[str, Any]]:
@@ -79,7 +69,7 @@ def run_tokens(cls: Any, chunks: list[list[int]], **opts: Any) -> tuple[list[Any
             break
     if not p.finished:
         deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def split(seq: Any, rng: random.Random, max_cuts: int = 12) -> list[Any]:
@@ -101,12 +91,11 @@ def natural_prefix(rng: random.Random, n: int) -> str:
 
 
 # ----------------------------------------------------------------------------- detection
-@pytest.mark.parametrize("name", sorted(BACKENDS))
 @pytest.mark.parametrize("mode", ["bytes", "tokens"])
-def test_synthetic_loops_every_period(name: str, mode: str) -> None:
+def test_synthetic_loops_every_period(backend: Any, mode: str) -> None:
     """Periods 1..max_period after a natural prefix, random chunkings: found exactly where the
     rule is first met (never before, never later), in the delta that carries that unit."""
-    cls = BACKENDS[name]
+    cls = backend.StreamParser
     guard = hs.LoopGuard(**SMALL)
     rng = random.Random(15 + len(mode))
     for period in range(1, SMALL["max_period"] + 1):
@@ -139,16 +128,14 @@ def test_synthetic_loops_every_period(name: str, mode: str) -> None:
             assert m.reasoning == reasoning and m.content == "answer"  # report only
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_loop_longer_than_max_period_is_not_reported(name: str) -> None:
+def test_loop_longer_than_max_period_is_not_reported(backend: Any) -> None:
     span = "".join(chr(ord("a") + i) for i in range(13))  # period 13 > max_period 12
-    m = BACKENDS[name](loop_guard=hs.LoopGuard(**SMALL)).feed("<think>" + span * 40)
+    m = backend.StreamParser(loop_guard=hs.LoopGuard(**SMALL)).feed("<think>" + span * 40)
     assert m.loop is None
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_regions_do_not_join_and_offsets_are_message_wide(name: str) -> None:
-    p = BACKENDS[name](loop_guard=hs.LoopGuard(**SMALL), reasoning_budget=None)
+def test_regions_do_not_join_and_offsets_are_message_wide(backend: Any) -> None:
+    p = backend.StreamParser(loop_guard=hs.LoopGuard(**SMALL), reasoning_budget=None)
     p.feed("<think>" + "xy" * 10 + "</think>ok<think>" + "xy" * 10 + "</think>")
     assert not p.message.loop_detected  # 20 + 20 units, but each region is short of min_span
     p.feed("<think>" + "xy" * 20 + "</think>")
@@ -212,7 +199,7 @@ def test_token_mode_native_equals_reference_equals_definition(
     native = run_tokens(hs.StreamParser, chunks, loop_guard=guard, reasoning_budget=None)
     ref = run_tokens(hs.reference.StreamParser, chunks, loop_guard=guard, reasoning_budget=None)
     assert native == ref
-    loops = [info(x) for x in native[1]["loops"]]
+    loops = [info(hs.LoopInfo(**x)) for x in native[1]["loops"]]
     expected = first_loop(units, m, max_p, span)
     event(f"loop={expected is not None}")
     assert loops == ([] if expected is None else [expected])
@@ -260,9 +247,8 @@ def test_byte_mode_native_equals_reference(parts: list[str], m: int, max_p: int,
         plain = {k: v for k, v in opts.items() if k != "loop_guard"}
         assert run_text(hs.StreamParser, chunks, **plain)[1]["segments"] == native[1]["segments"]
     # Region by region, each detection is the definition's on that region's reasoning bytes.
-    segs = native[1]["segments"]
-    reasoning = "".join(t for k, t in segs if k == "reasoning").encode()
-    for loop in native[1]["loops"]:
+    reasoning = "".join(t for k, t in segment_pairs(native[1]) if k == "reasoning").encode()
+    for loop in (hs.LoopInfo(**x) for x in native[1]["loops"]):
         assert loop.unit == "bytes" and loop.end <= len(reasoning)
         assert loop.repeats >= m and loop.end - loop.start >= span and loop.period <= max_p
         window = reasoning[loop.start : loop.end]
@@ -299,10 +285,9 @@ def test_token_mode_with_tags_native_equals_reference(plan: list[Any], on_loop: 
 
 
 # ----------------------------------------------------------------------------- close mode
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_close_in_token_mode_forces_like_the_budget(name: str) -> None:
+def test_close_in_token_mode_forces_like_the_budget(backend: Any) -> None:
     guard = hs.LoopGuard(**SMALL, on_loop="close")
-    p = BACKENDS[name](vocab=VOCAB, loop_guard=guard, reasoning_budget=None)
+    p = backend.StreamParser(vocab=VOCAB, loop_guard=guard, reasoning_budget=None)
     p.feed_tokens([THINK] + list(b"plan: "))
     forced = None
     for step in range(200):
@@ -316,7 +301,7 @@ def test_close_in_token_mode_forces_like_the_budget(name: str) -> None:
     assert not p.message.budget_exceeded and p.message.loop_closed
     assert p.message.reasoning_tokens == 36  # "plan: " + 30 looping ids; the rest is content
     # A sampler emits the forced ids next: their </think> is absorbed as a tag.
-    q = BACKENDS[name](vocab=VOCAB, loop_guard=guard, reasoning_budget=None)
+    q = backend.StreamParser(vocab=VOCAB, loop_guard=guard, reasoning_budget=None)
     for tid in [THINK] + list(b"plan: ") + [ord("a") + i % 3 for i in range(30)]:
         q.feed_tokens(tid)
     assert q.message.loop_closed
@@ -336,10 +321,9 @@ def test_close_in_token_mode_forces_like_the_budget(name: str) -> None:
     assert [s.kind for s in m.segments].count("forced") == 1
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_close_in_byte_mode_forces_at_end_of_delta(name: str) -> None:
+def test_close_in_byte_mode_forces_at_end_of_delta(backend: Any) -> None:
     guard = hs.LoopGuard(**SMALL, on_loop="close")
-    p = BACKENDS[name](loop_guard=guard, reasoning_budget=None)
+    p = backend.StreamParser(loop_guard=guard, reasoning_budget=None)
     d = p.feed("<think>" + "same line\n" * 10)
     assert d.loop is not None and d.forced is not None and d.forced.token_ids is None
     assert d.reasoning == "same line\n" * 10  # the whole delta stays reasoning
@@ -352,27 +336,25 @@ def test_close_in_byte_mode_forces_at_end_of_delta(name: str) -> None:
                                             "content"]
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_budget_and_guard_force_at_most_once(name: str) -> None:
+def test_budget_and_guard_force_at_most_once(backend: Any) -> None:
     guard = hs.LoopGuard(min_repeats=3, max_period=4, min_span=6, on_loop="close")
     # Rule met at the 6th reasoning token, budget 6 too: the budget wins, the loop is reported.
-    p = BACKENDS[name](vocab=VOCAB, loop_guard=guard, reasoning_budget=6)
+    p = backend.StreamParser(vocab=VOCAB, loop_guard=guard, reasoning_budget=6)
     deltas = [p.feed_tokens(t) for t in [THINK] + [ord("z")] * 8]
     assert sum(d.forced is not None for d in deltas) == 1
     assert deltas[6].forced is not None and deltas[6].loop is not None
     m = p.message
     assert m.budget_exceeded and m.loop_detected and not m.loop_closed
     # Loop first, budget later: the loop closes, the budget never fires in that region.
-    p = BACKENDS[name](vocab=VOCAB, loop_guard=guard, reasoning_budget=7)
+    p = backend.StreamParser(vocab=VOCAB, loop_guard=guard, reasoning_budget=7)
     deltas = [p.feed_tokens(t) for t in [THINK] + [ord("z")] * 8]
     assert [i for i, d in enumerate(deltas) if d.forced is not None] == [6]
     assert p.message.loop_closed and not p.message.budget_exceeded
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_a_new_think_block_after_a_close_is_watched_again(name: str) -> None:
+def test_a_new_think_block_after_a_close_is_watched_again(backend: Any) -> None:
     guard = hs.LoopGuard(min_repeats=3, max_period=4, min_span=6, on_loop="close")
-    p = BACKENDS[name](loop_guard=guard, reasoning_budget=None)
+    p = backend.StreamParser(loop_guard=guard, reasoning_budget=None)
     p.feed("<think>" + "ab" * 5)
     p.feed("answer<think>" + "cd" * 5)
     p.finish()
@@ -431,14 +413,13 @@ def test_batch_mixing_units_raises_before_feeding_anything() -> None:
     assert batch.message("a").reasoning == "x"  # "more" was not consumed either
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_mixing_units_raises(name: str) -> None:
-    p = BACKENDS[name](loop_guard=hs.LoopGuard(), vocab=VOCAB)
+def test_mixing_units_raises(backend: Any) -> None:
+    p = backend.StreamParser(loop_guard=hs.LoopGuard(), vocab=VOCAB)
     p.feed_tokens([THINK, 97])
     with pytest.raises(RuntimeError, match="cannot mix"):
         p.feed("text")
     assert p.feed_tokens(98).reasoning == "b"  # still usable in its own unit
-    q = BACKENDS[name](vocab=VOCAB)  # without a guard, mixing is allowed as before
+    q = backend.StreamParser(vocab=VOCAB)  # without a guard, mixing is allowed as before
     q.feed_tokens([THINK, 97])
     assert q.feed("b").reasoning == "b"
 
@@ -481,12 +462,11 @@ def test_guard_validation(kwargs: dict[str, Any], exc: type) -> None:
         hs.LoopGuard(**kwargs)
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_loop_guard_option_type_is_checked(name: str) -> None:
+def test_loop_guard_option_type_is_checked(backend: Any) -> None:
     with pytest.raises(TypeError, match="loop_guard must be"):
-        BACKENDS[name](loop_guard=True)
+        backend.StreamParser(loop_guard=True)
     with pytest.raises(TypeError, match="loop_guard must be"):
-        BACKENDS[name](loop_guard={"on_loop": "close"})
+        backend.StreamParser(loop_guard={"on_loop": "close"})
 
 
 def test_defaults_resolve_per_unit() -> None:
@@ -599,10 +579,9 @@ def test_transformers_processor_closes_a_looping_row() -> None:
 CLOSE_QWEN = [198, 151668, 198]  # "\n</think>\n" in Qwen3
 
 
-@pytest.mark.parametrize("name", sorted(BACKENDS))
-def test_loop_completed_by_finish_is_reported_not_closed(name: str) -> None:
+def test_loop_completed_by_finish_is_reported_not_closed(backend: Any) -> None:
     guard = hs.LoopGuard(min_repeats=3, max_period=4, min_span=6, on_loop="close")
-    p = BACKENDS[name](loop_guard=guard, reasoning_budget=None)
+    p = backend.StreamParser(loop_guard=guard, reasoning_budget=None)
     d = p.feed("<think>" + "<" * 6)
     assert d.reasoning == "<" * 5 and d.loop is None  # the last "<" is held: it could start </think>
     d = p.finish()  # releases it into reasoning: the sixth "<" meets the rule

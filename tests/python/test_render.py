@@ -31,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 import hermes_stream as hs
 from hermes_stream import _render
 from hermes_stream._chat import template_data
-from hermes_stream.reference.render import render as reference_render
+from hermes_stream.reference.chat_template import render as reference_render
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 GOLDENS = REFERENCE / "goldens" / "transformers-renders.json"
@@ -43,8 +43,6 @@ TEMPLATES = {
 }
 MODELS = ["hermes-4-14b", "hermes-4-70b", "hermes-4-405b", "hermes-4.3-36b"]
 SEED_BOS = "<seed:bos>"  # Hermes-4.3-36B's bos per a third-party note; any str works here
-
-RENDERERS: dict[str, Callable[..., str]] = {"native": hs.render, "reference": reference_render}
 
 try:  # transformers' own conversion of template inputs, when it is installed
     from transformers.utils.chat_template_utils import _plain_template_data as plain_data
@@ -60,9 +58,10 @@ def default_bos(model: str) -> str | None:
     return {"hermes-4-70b": "<|begin_of_text|>", "hermes-4-405b": "<|begin_of_text|>"}.get(model)
 
 
-@pytest.fixture(params=sorted(RENDERERS))
-def render(request: pytest.FixtureRequest) -> Callable[..., str]:
-    return RENDERERS[request.param]
+@pytest.fixture
+def render(backend: Any) -> Callable[..., str]:
+    """The renderer of the ``backend`` fixture (conftest.py): native, then reference."""
+    return backend.render
 
 
 # ----------------------------------------------------------------------------- Jinja peers

@@ -6,18 +6,15 @@ from typing import Any
 
 import pytest
 
-from helpers import joined, message_data, run
-
-
-def segs(m: dict[str, Any]) -> list[tuple[str, str]]:
-    return m["segments"]
+from hermes_stream._types import message_to_dict
+from helpers import joined, run, segment_pairs
 
 
 def test_basic_split(backend: Any) -> None:
     deltas, m = run(backend.StreamParser, ["<think>plan</think>answer"], reasoning_budget=None)
     assert m["reasoning"] == "plan"
     assert m["content"] == "answer"
-    assert segs(m) == [
+    assert segment_pairs(m) == [
         ("tag", "<think>"),
         ("reasoning", "plan"),
         ("tag", "</think>"),
@@ -88,14 +85,14 @@ def test_think_right_at_the_start_of_reasoning_is_a_tag(backend: Any, chunks: li
     _, m = run(backend.StreamParser, chunks, reasoning_budget=None)
     ws = "\n " if "\n" in "".join(chunks) else ""
     assert (m["reasoning"], m["content"]) == (ws + "R", "C")
-    assert segs(m)[:2] == [("tag", "<think>")] + ([("reasoning", ws)] if ws else [("tag", "<think>")])
-    assert "".join(t for _, t in segs(m)) == "".join(chunks)  # lossless
+    assert segment_pairs(m)[:2] == [("tag", "<think>")] + ([("reasoning", ws)] if ws else [("tag", "<think>")])
+    assert "".join(t for _, t in segment_pairs(m)) == "".join(chunks)  # lossless
 
 
 def test_prompt_opened_think_then_model_think_is_a_tag(backend: Any) -> None:
     _, m = run(backend.StreamParser, ["\n", "<think>", "\nR</think>C"], start_in_reasoning=True,
                reasoning_budget=None)
-    assert segs(m) == [("reasoning", "\n"), ("tag", "<think>"), ("reasoning", "\nR"),
+    assert segment_pairs(m) == [("reasoning", "\n"), ("tag", "<think>"), ("reasoning", "\nR"),
                        ("tag", "</think>"), ("content", "C")]
 
 
@@ -115,14 +112,14 @@ def test_start_in_reasoning(backend: Any) -> None:
     _, m = run(backend.StreamParser, ["thinking", "</think>", "\n\nanswer"], start_in_reasoning=True)
     assert m["reasoning"] == "thinking"
     assert m["content"] == "\n\nanswer"
-    assert segs(m)[0] == ("reasoning", "thinking")
+    assert segment_pairs(m)[0] == ("reasoning", "thinking")
 
 
 def test_several_think_blocks_join(backend: Any) -> None:
     _, m = run(backend.StreamParser, ["<think>a</think>x<think>b</think>y"])
     assert m["reasoning"] == "ab"
     assert m["content"] == "xy"
-    assert [k for k, _ in segs(m)].count("reasoning") == 2
+    assert [k for k, _ in segment_pairs(m)].count("reasoning") == 2
 
 
 def test_empty_stream(backend: Any) -> None:
@@ -136,7 +133,7 @@ def test_empty_stream(backend: Any) -> None:
 
 def test_only_tags(backend: Any) -> None:
     _, m = run(backend.StreamParser, ["<think></think>"])
-    assert segs(m) == [("tag", "<think>"), ("tag", "</think>")]
+    assert segment_pairs(m) == [("tag", "<think>"), ("tag", "</think>")]
     assert m["reasoning"] == m["content"] == ""
 
 
@@ -185,7 +182,7 @@ def test_keep_message_false_keeps_no_text(backend: Any) -> None:
     d = p.feed("<think>abc</think>answer")
     assert (d.reasoning, d.content) == ("abc", "answer")
     p.finish()
-    m = message_data(p.message)
+    m = message_to_dict(p.message)
     assert m["segments"] == [] and m["reasoning"] == "" and m["content"] == ""
     assert m["reasoning_tokens"] == 0
 
@@ -195,7 +192,7 @@ def test_joined_deltas_equal_message(backend: Any) -> None:
     deltas, m = run(backend.StreamParser, chunks)
     r, c, _ = joined(deltas)
     assert (r, c) == (m["reasoning"], m["content"])
-    assert "".join(t for _, t in m["segments"]) == "".join(chunks)
+    assert "".join(t for _, t in segment_pairs(m)) == "".join(chunks)
 
 
 @pytest.mark.parametrize("chunk", ["<think>", "</think>", "<", "<think", "x"])
@@ -204,4 +201,4 @@ def test_feed_is_append_only_under_repetition(backend: Any, chunk: str) -> None:
     deltas, m = run(backend.StreamParser, list(text))
     r, c, _ = joined(deltas)
     assert (r, c) == (m["reasoning"], m["content"])
-    assert "".join(t for _, t in m["segments"]) == text
+    assert "".join(t for _, t in segment_pairs(m)) == text

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from strategies import texts, tool_streams
 
 import hermes_stream as hs
-from helpers import delta_data, message_data, texts_only
+from hermes_stream._types import message_to_dict
+from helpers import delta_data, texts_only
 
 import tokenizers  # noqa: E402,F401  (a test dependency: builds the small vocabularies)
 
@@ -59,7 +60,7 @@ def _run_ids(parser_cls: Any, vocab: hs.Vocab, groups: list[list[int]], **opts: 
     p = parser_cls(vocab=vocab, id_factory=lambda i: f"call_{i}", **opts)
     deltas = [delta_data(p.feed_tokens(g)) for g in groups]
     deltas.append(delta_data(p.finish()))
-    return deltas, message_data(p.message)
+    return deltas, message_to_dict(p.message)
 
 
 def _groups(ids: list[int], rng: random.Random) -> list[list[int]]:
@@ -187,7 +188,7 @@ def test_native_equals_reference_and_parse(text: str, seed: int, vocab_name: str
     reference = _run_ids(hs.reference.StreamParser, v, groups, reasoning_budget=budget)
     assert native == reference
     if budget is None:  # without a budget, ids give the same message as the text
-        parsed = message_data(hs.parse(text, reasoning_budget=None, id_factory=lambda i: f"call_{i}"))
+        parsed = message_to_dict(hs.parse(text, reasoning_budget=None, id_factory=lambda i: f"call_{i}"))
         assert texts_only(native[1]) == texts_only(parsed)
         one_by_one = _run_ids(hs.StreamParser, v, [[i] for i in ids], reasoning_budget=None)
         assert texts_only(one_by_one[1]) == texts_only(parsed)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from strategies import call_bodies, chunked, tool_streams
 
 import hermes_stream as hs
-from helpers import run, split_at, texts_only
+from helpers import run, segment_pairs, split_at, texts_only
 
 IDS = {"id_factory": lambda i: f"call_{i}", "reasoning_budget": None}
 TOOLS = [
@@ -28,13 +28,13 @@ def _streamed_arguments(deltas: list[tuple[Any, ...]]) -> dict[int, str]:
 
 
 def _check_invariants(text: str, deltas: list[tuple[Any, ...]], m: dict[str, Any]) -> None:
-    assert "".join(t for _, t in m["segments"]) == text  # lossless (no budget here)
+    assert "".join(t for _, t in segment_pairs(m)) == text  # lossless (no budget here)
     streamed = _streamed_arguments(deltas)
     firsts = [c for d in deltas for c in d[2] if c[1] is not None]
     assert [c[0] for c in firsts] == sorted({c[0] for c in firsts})  # each call announced once
-    for index, _name, arguments, error, _raw in m["tool_calls"]:
-        if error is None or not error.startswith("unknown tool"):
-            assert streamed.get(index, "") == arguments, index
+    for call in m["tool_calls"]:
+        if call["error"] is None or not call["error"].startswith("unknown tool"):
+            assert streamed.get(call["index"], "") == call["arguments"], call["index"]
 
 
 @given(chunked(tool_streams()), st.booleans())

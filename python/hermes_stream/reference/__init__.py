@@ -9,7 +9,7 @@ from .._schema import ToolSet
 from .._vocab import Vocab
 from .._options import LoopGuard
 from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCall, ToolCallDelta
-from .render import render
+from .chat_template import render
 from .stream_parser import StreamParser, parse
 
 __all__ = [

@@ -39,12 +39,12 @@ from .._options import (
     close_ids,
     validate_options,
 )
-from .._tool_calls import CallRecord, build_tool_calls, new_call_id
+from .._call_records import CallRecord, build_tool_calls, new_call_id
 from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCallDelta
 from .loop_guard import LoopDetector
 from .tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, WHITESPACE, match_tag
-from .tool_calls import CLOSED, COMMIT, FAIL, CallMachine
-from .utf8 import Utf8Decoder
+from .tool_call import CLOSED, COMMIT, FAIL, CallMachine
+from .utf8 import Utf8Sanitizer
 
 CONTENT = "content"
 REASONING = "reasoning"
@@ -164,7 +164,7 @@ class StreamParser:
         self._after_forced = False
         self._reasoning_start = start_in_reasoning  # only whitespace since reasoning began
         self._held = ""
-        self._decoder = Utf8Decoder()
+        self._utf8 = Utf8Sanitizer()
         self._finished = False
         self._broken = False  # id_factory raised mid-feed
         self._eot = False  # an end-of-turn id ended the message
@@ -256,7 +256,7 @@ class StreamParser:
         return self._end()
 
     def _end_message(self) -> None:
-        tail = self._decoder.flush()
+        tail = self._utf8.flush()
         if tail:
             self._scan(tail)
         # A call whose name never closed was not a call: its text is parsed again, which may
@@ -345,7 +345,7 @@ class StreamParser:
             self._reasoning_tokens = min(self._reasoning_tokens + n_tokens, MAX_TOKENS)
             if token_id is not None and self._loop_unit == "tokens":
                 self._push_loop_unit(token_id)
-        self._scan(self._decoder.feed(data))
+        self._scan(self._utf8.feed(data))
         self._maybe_force(end_of_delta=True)
         if self._loop_hit:
             self._act_on_loop()
@@ -645,7 +645,7 @@ class StreamParser:
 
     def _force_close(self, end_of_delta: bool) -> None:
         if end_of_delta:  # the model's output stops here: release what was held as reasoning
-            held = self._held + self._decoder.flush()
+            held = self._held + self._utf8.flush()
             self._held = ""
             if held:
                 self._emit_text(held)

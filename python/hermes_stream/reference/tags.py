@@ -1,4 +1,7 @@
-"""The tags the parser recognises, and which of them are live in each parser state."""
+"""The tags the parser recognises, and which of them are live in each parser state.
+
+Mirrors ``cpp/hermes_stream/tags.h``.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ practice), so the text of a whole stream equals ``data.decode("utf-8", "replace"
 held only while they are a valid, incomplete prefix of a sequence: an ill-formed byte is replaced
 at once. (CPython's incremental decoder sometimes holds ill-formed bytes longer, e.g. ``ED A0``;
 that would hold back text the caller could already see.)
+
+Mirrors ``cpp/hermes_stream/utf8.{h,cc}`` (``Utf8Sanitizer``: the same class name on both sides;
+the C++ one yields valid UTF-8 bytes, this one the ``str`` they decode to).
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ def lead_info(b: int) -> tuple[int, int, int] | None:
     return None
 
 
-class Utf8Decoder:
-    """Incremental UTF-8 → str; ``pending`` tells whether an incomplete sequence is held."""
+class Utf8Sanitizer:
+    """Incremental bytes → valid text (ill-formed bytes → U+FFFD); ``pending`` tells whether an incomplete sequence is held."""
 
     __slots__ = ("_held", "_need", "_lo", "_hi")
 

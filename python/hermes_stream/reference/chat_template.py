@@ -1,5 +1,7 @@
 """Pure-Python reference of the Hermes 4 chat templates, written to be read.
 
+Mirrors ``cpp/hermes_stream/chat_template.{h,cc}`` (the native renderer).
+
 ``render()`` follows the official Jinja templates statement by statement (the template line is
 quoted above each block), with Jinja's value semantics spelled out:
 
