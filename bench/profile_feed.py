@@ -68,9 +68,8 @@ BULK_CATEGORIES = [
 
 def run(mode: str, reps: int) -> None:
     import floor_build
-    import workloads
-
     import hermes_stream as hs
+    import workloads
 
     if mode in ("bulk-none", "parse", "feed"):
         # Cached on disk: generating it takes ~1 s of noisy CPU that the baseline must not carry.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Hashable, Iterable, NoReturn, Union
+from collections.abc import Hashable, Iterable
+from typing import Any, NoReturn, Union
 
 from . import _core
 from ._options import close_ids

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ._schema import ToolSet
 from ._vocab import Vocab
@@ -78,7 +79,7 @@ class LoopGuard:
         return self.min_repeats, period, span
 
     @classmethod
-    def from_request(cls, value: object) -> "LoopGuard | None":
+    def from_request(cls, value: object) -> LoopGuard | None:
         """A guard from a request argument (vLLM ``vllm_xargs``, SGLang ``custom_params``).
 
         ``None``/``False`` (or the strings ``"false"``/``"off"``) -> no guard; ``True`` (or

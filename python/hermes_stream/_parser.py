@@ -6,7 +6,8 @@ so a delta costs one native call.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from . import _core
 from ._options import (

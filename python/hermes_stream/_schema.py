@@ -17,7 +17,8 @@ built. A failing call's error is ``"schema: <JSON pointer of the failing value>:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import jsonschema
 from jsonschema import exceptions, validators

@@ -39,14 +39,15 @@ from __future__ import annotations
 
 import operator
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ._vocab_encode import _GreedyEncoder
 from ._vocab_json import _eos_from_config, _load_tokenizer_json_text, _piece_table_from_json
 from ._vocab_table import _int_ids, _Table
 from ._vocab_tiktoken import LLAMA3_PATTERN, LLAMA3_SPECIAL_TOKENS, _load_ranks, _tiktoken_encoder
 
-__all__ = ["LLAMA3_PATTERN", "LLAMA3_SPECIAL_TOKENS", "EOT_TOKEN_NAMES", "Vocab"]
+__all__ = ["EOT_TOKEN_NAMES", "LLAMA3_PATTERN", "LLAMA3_SPECIAL_TOKENS", "Vocab"]
 
 #: Token texts that end a message wherever the vocabulary has them (SPEC rule 14).
 EOT_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end_of_text|>")
@@ -179,7 +180,7 @@ class Vocab:
             why = f"ids run from 0 to {n - 1}"
         return ValueError(f"unknown token id {tid}: {why}")
 
-    def token_bytes(self, id: int) -> bytes:  # noqa: A002 - name fixed by the API
+    def token_bytes(self, id: int) -> bytes:  # name fixed by the API
         """The exact bytes of token ``id``; ``ValueError`` for an id with no token."""
         if isinstance(id, bool):
             raise TypeError("token id must be an int, got bool")
@@ -230,7 +231,7 @@ class Vocab:
         if encoder is not None:
             try:
                 ids = encoder(text)
-            except Exception:  # noqa: BLE001 - any tokenizer failure: use the greedy path
+            except Exception:  # any tokenizer failure: use the greedy path
                 ids = None
             if ids is not None:
                 try:
@@ -266,7 +267,7 @@ class Vocab:
                     for i in self.added_ids
                 }
                 return _tiktoken_encoder(self.pieces, n_ranks, specials, pattern)
-        except Exception:  # noqa: BLE001 - library missing or file gone: greedy
+        except Exception:  # library missing or file gone: greedy
             return False
         return False
 
@@ -361,7 +362,7 @@ def _picklable(obj: Any) -> bool:
 
     try:
         pickle.dumps(obj)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
 import types
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ._vocab_table import _Table
+
 
 def _llama3_special_tokens() -> dict[str, int]:
     # Meta's llama_models/llama3/tokenizer.py (llama-models 0.3.0): id = 128000 + position.

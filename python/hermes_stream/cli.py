@@ -13,8 +13,9 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any, Callable, NoReturn, Sequence, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from ._parser import StreamParser
@@ -552,4 +553,4 @@ def _quiet_stdout() -> None:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")

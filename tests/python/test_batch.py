@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import chunked, tool_streams
 
 import hermes_stream as hs
 from helpers import delta_data, message_data
+from strategies import chunked, tool_streams
 
 OPTS = {"reasoning_budget": 4, "id_factory": lambda i: f"call_{i}"}
 

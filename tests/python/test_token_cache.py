@@ -35,7 +35,7 @@ def _need(path: Path) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _qwen3() -> Any:
     from transformers import AutoTokenizer
 
@@ -44,7 +44,7 @@ def _qwen3() -> Any:
     return tok
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _llama3() -> Any:
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
@@ -275,7 +275,7 @@ def test_threads_share_the_cache_and_agree() -> None:
     def work(k: int) -> None:
         try:
             results[k] = [hs.apply_chat_template(tok, c, return_dict=False) for c in convs]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     old = cache.max_bytes

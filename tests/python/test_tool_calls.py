@@ -167,7 +167,7 @@ def test_think_close_and_call_in_one_delta(backend: Any) -> None:
     body = '{"name": "f", "arguments": {"q": 1}}'
     text = "<think>I should call f.</think>" + tc(body)
     check(backend, text, reasoning="I should call f.", content="", calls=[("f", '{"q": 1}', None, body)])
-    deltas, m = stream(backend, ["<think>I should call f.", "</think>" + tc(body)])
+    deltas, _ = stream(backend, ["<think>I should call f.", "</think>" + tc(body)])
     assert (deltas[0].reasoning, deltas[0].tool_calls) == ("I should call f.", [])
     second = deltas[1]
     assert (second.reasoning, second.content) == ("", "")

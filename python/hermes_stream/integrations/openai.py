@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["ChunkStream", "delta_to_chunk_delta", "stream_chunks"]
 

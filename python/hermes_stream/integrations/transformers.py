@@ -62,7 +62,8 @@ from __future__ import annotations
 
 import os
 import queue
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from .._options import DEFAULT_CLOSE_TEXT, LoopGuard
 from .._parser import StreamParser

@@ -332,6 +332,5 @@ ToolParserManager.register_module(NAME, module=HermesStreamToolParser)
 
 # The reasoning-budget logits processor, loadable as
 # ``--logits-processors hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor``.
-from .vllm_budget import ReasoningBudgetLogitsProcessor  # noqa: E402
 
 __all__.append("ReasoningBudgetLogitsProcessor")

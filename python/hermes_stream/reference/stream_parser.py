@@ -26,14 +26,15 @@ or the start of a prompt-opened stream), and at the end of a delta.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from .._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
-    LoopGuard,
     MAX_TOKENS,
+    LoopGuard,
     check_call_id,
     check_n_tokens,
     close_ids,
