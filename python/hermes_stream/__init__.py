@@ -33,8 +33,8 @@ from ._vocab import Vocab
 ToolCallDelta = _core.ToolCallDelta
 
 Delta = _core.Delta
-Delta.to_openai = _types.delta_to_openai  # type: ignore[attr-defined]
-Delta.__repr__ = _types.delta_repr  # type: ignore[method-assign]
+Delta.to_openai = _types.delta_to_openai  # type: ignore[method-assign, assignment]
+Delta.__repr__ = _types.delta_repr  # type: ignore[method-assign, assignment]
 Delta.__eq__ = _types.delta_eq  # type: ignore[method-assign]
 Delta.__hash__ = None  # type: ignore[assignment]
 

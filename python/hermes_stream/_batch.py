@@ -72,7 +72,7 @@ class BatchParser:
         try:
             if not isinstance(items, (list, tuple)):
                 items = list(items)
-            return _core.feed_many(self._streams, items)  # type: ignore[no-any-return]
+            return _core.feed_many(self._streams, items)
         finally:
             self._lock.release()
 

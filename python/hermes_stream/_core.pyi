@@ -5,10 +5,18 @@
 ``feed_many`` and the ``set_*`` registration functions are pybind11.
 """
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar, final
+
+from typing_extensions import disjoint_base
 
 from ._types import ForcedClose, LoopInfo
 
+_K = TypeVar("_K")
+_P = TypeVar("_P", bound=StreamParser)
+_D = TypeVar("_D", bound=str | bytes | list[int] | tuple[int, ...])
+
+@final
 class Delta:
     @property
     def reasoning(self) -> str: ...
@@ -21,13 +29,17 @@ class Delta:
     @property
     def loop(self) -> LoopInfo | None: ...
     def __bool__(self) -> bool: ...
-    def to_openai(self) -> dict[str, Any]: ...
+    # hermes_stream/__init__.py sets it to the Python function _types.delta_to_openai(d).
+    def to_openai(d) -> dict[str, Any]: ...
 
 def set_types(forced_close: type[ForcedClose]) -> None: ...
 def set_loop_type(loop_info: type[LoopInfo]) -> None: ...
 
+@final
 class ToolCallDelta:
-    def __init__(self, index: int, id: str | None = None, name: str | None = None, arguments: str = "") -> None: ...
+    def __new__(
+        cls, index: int, id: str | None = None, name: str | None = None, arguments: str = ""
+    ) -> ToolCallDelta: ...
     @property
     def index(self) -> int: ...
     @property
@@ -41,6 +53,7 @@ class Vocab:
     def __init__(self, pieces: list[bytes | None], eot_ids: list[int]) -> None: ...
     def __len__(self) -> int: ...
 
+@disjoint_base
 class StreamParser:
     def __init__(
         self,
@@ -49,7 +62,7 @@ class StreamParser:
         tool_calls_in_reasoning: bool,
         budget_close_text: str,
         keep_message: bool,
-        tool_names: list[str] | None,
+        tool_names: Iterable[str] | None,
         id_factory: Any,
         max_json_depth: int,
         vocab: Vocab | None,
@@ -75,7 +88,9 @@ class StreamParser:
     def ended_by_eot(self) -> bool: ...
     def _segments(self) -> list[tuple[str, str]]: ...
 
-def feed_many(streams: dict[Any, StreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
+def feed_many(
+    streams: dict[_K, _P], items: list[tuple[_K, _D]] | tuple[tuple[_K, _D], ...]
+) -> dict[_K, Delta]: ...
 
 def render_chat(
     messages: Any,

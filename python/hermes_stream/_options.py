@@ -211,19 +211,19 @@ def validate_options(
         )
     _check_utf8("budget_close_text", budget_close_text)
     if tools is not None:
-        for name in sorted(tools.names):  # type: ignore[attr-defined]
+        for name in sorted(tools.names):
             _check_utf8("a tool name", name)
     return ParserOptions(
-        tools=tools,  # type: ignore[arg-type]
+        tools=tools,
         reasoning_budget=reasoning_budget,
         start_in_reasoning=_check_bool("start_in_reasoning", start_in_reasoning),
         tool_calls_in_reasoning=_check_bool("tool_calls_in_reasoning", tool_calls_in_reasoning),
         budget_close_text=budget_close_text,
         vocab=vocab,
         keep_message=_check_bool("keep_message", keep_message),
-        id_factory=id_factory,  # type: ignore[arg-type]
+        id_factory=id_factory,
         max_json_depth=max_json_depth,
-        loop_guard=loop_guard,  # type: ignore[arg-type]
+        loop_guard=loop_guard,
     )
 
 

@@ -90,7 +90,7 @@ def render(
             add_generation_prompt=add_generation_prompt, bos_token=bos_token,
             thinking_system=thinking_system,
         )
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 # --------------------------------------------------------------------- apply_chat_template
@@ -204,8 +204,9 @@ def _profile(tokenizer: Any) -> _Profile | None:
 
 def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     """The native result, or _UNKNOWN when the call must go to the tokenizer."""
-    prof = _profiles.get(type(tokenizer), _UNKNOWN)
-    if prof is _UNKNOWN:
+    try:
+        prof = _profiles[type(tokenizer)]
+    except KeyError:
         prof = _profile(tokenizer)
     if prof is None:
         return _UNKNOWN

@@ -175,13 +175,13 @@ class PromptTokenCache:
                 for piece in parts[::2]:  # even positions are the pieces between added tokens
                     if not piece or piece in found:
                         continue
-                    ids = entries.get((key, piece))
-                    if ids is None:
+                    cached = entries.get((key, piece))
+                    if cached is None:
                         found[piece] = ()
                         missing.append(piece)
                     else:
                         entries.move_to_end((key, piece))
-                        found[piece] = ids
+                        found[piece] = cached
             self._hits += len(found) - len(missing)
             self._misses += len(missing)
         if missing:

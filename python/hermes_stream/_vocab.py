@@ -40,7 +40,7 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._vocab_encode import _GreedyEncoder
 from ._vocab_json import _eos_from_config, _load_tokenizer_json_text, _piece_table_from_json
@@ -80,6 +80,11 @@ class Vocab:
     special_ids: frozenset[int]
     added_ids: frozenset[int]
     kind: str
+    _encoder_spec: tuple[Any, ...]
+    _encoder: Any  # None until built, then the encoder callable or False (none: greedy)
+    _greedy_enc: _GreedyEncoder | None
+    _fallback_ids: frozenset[int]
+    _native: Any  # the native table (hermes_stream._core.Vocab), built on first use
 
     def __init__(
         self,
@@ -94,9 +99,9 @@ class Vocab:
         _trusted: bool = False,
     ) -> None:
         if _trusted:
-            table = tuple(pieces)  # type: ignore[arg-type]
+            table = cast("tuple[bytes | None, ...]", tuple(pieces))  # trusted: already checked
         else:
-            if isinstance(pieces, (str, bytes, bytearray)):
+            if isinstance(cast(object, pieces), (str, bytes, bytearray)):  # a common mistake
                 raise TypeError("pieces must be a sequence of bytes or None, one per id")
             checked: list[bytes | None] = []
             for i, p in enumerate(pieces):
@@ -229,6 +234,7 @@ class Vocab:
         target = text.encode("utf-8")
         encoder = self._get_encoder()
         if encoder is not None:
+            ids: list[int] | None
             try:
                 ids = encoder(text)
             except Exception:  # any tokenizer failure: use the greedy path

@@ -68,7 +68,7 @@ class _TiktokenEncoder:
         import regex  # third-party; ImportError -> caller falls back to greedy
 
         self.split = regex.compile(pattern)
-        self.ranks = {pieces[i]: i for i in range(n_ranks) if pieces[i] is not None}
+        self.ranks = {p: i for i in range(n_ranks) if (p := pieces[i]) is not None}
         names = sorted(specials, key=len, reverse=True)
         self.special_re = (
             re.compile("|".join(re.escape(n) for n in names)) if names else None

@@ -62,9 +62,8 @@ from vllm.tool_parsers import ToolParser, ToolParserManager
 
 import hermes_stream as hs
 
+from ..reference.tags import THINK_CLOSE, THINK_OPEN
 from ._common import (
-    THINK_CLOSE,
-    THINK_OPEN,
     MarkupAsContent,
     ReasoningSplitter,
     prompt_opens_reasoning,
