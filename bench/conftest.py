@@ -21,9 +21,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules, whatever the rootdir
 
-import floor_build  # noqa: E402
-import machine  # noqa: E402
-from harness import (  # noqa: E402
+import floor_build
+import machine
+from harness import (
     BULK_BYTES,
     PEER_PROBLEMS,
     RERUN_EVERY,

@@ -48,7 +48,7 @@ def rounds(kind: str, n_deltas: int | None = None) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- workloads
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stream(n_reasoning: int) -> workloads.Stream:
     return workloads.hermes_stream(n_reasoning)
 

@@ -144,7 +144,7 @@ def tool_dicts(names: Sequence[str]) -> list[dict[str, Any]]:
 def load_vllm() -> Any:
     """The vLLM modules the drivers use (raises PeerUnavailable with the reason)."""
     try:
-        import vllm  # noqa: F401
+        import vllm
     except ImportError as exc:
         raise PeerUnavailable(f"optional peer vllm not installed ({exc}); "
                               "see bench/peers/install.sh") from exc

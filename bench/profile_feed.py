@@ -68,10 +68,9 @@ BULK_CATEGORIES = [
 
 def run(mode: str, reps: int) -> None:
     import floor_build
+    import hermes_stream as hs
     import workloads
     from harness import call_all
-
-    import hermes_stream as hs
 
     if mode in ("bulk-none", "parse", "feed"):
         # Cached on disk: generating it takes ~1 s of noisy CPU that the baseline must not carry.

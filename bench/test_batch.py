@@ -6,10 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from harness import SMOKE, measure
-
 import hermes_stream as hs
 import workloads
+from harness import SMOKE, measure
 
 N_STREAMS = 256
 STEPS = 20 if SMOKE else 200

@@ -13,14 +13,15 @@ of the cost is converting between str and UTF-8.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from harness import BULK_BYTES, bulk, measure
 
 import baselines
 import hermes_stream as hs
 import workloads
+from harness import BULK_BYTES, bulk, measure
 
 GROUP = f"bulk-{BULK_BYTES / 1e6:g}MB"
 charsets = pytest.mark.parametrize("charset", ["mixed", "bmp", "ascii"])

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import RESULTS, SIZES, SMOKE, feed_all, feed_ids_all, measure, stream
 
 import hermes_stream as hs
+from harness import RESULTS, SIZES, SMOKE, feed_all, feed_ids_all, measure, stream
 
 QWEN3 = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "tokenizers" / "qwen3"
 N = SIZES[1]
@@ -206,7 +206,7 @@ def test_false_positives_bytes(benchmark: Any) -> None:
 
 def test_false_positives_tokens(benchmark: Any) -> None:
     _, vocab = _qwen3()
-    texts, n_natural, n_generated = corpus()
+    texts, _, _ = corpus()
     ids = corpus_ids()
     n_tokens = sum(len(d) for d in ids)
     hits = measure(benchmark, _count_tokens, key="loop_fp_tokens", group="loop_guard",

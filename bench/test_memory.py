@@ -22,9 +22,9 @@ import sys
 from typing import Any
 
 import pytest
-from harness import SIZES, SMOKE, stream
 
 import hermes_stream as hs
+from harness import SIZES, SMOKE, stream
 
 CHECKPOINTS = 10
 HEAP_BOUND = 64 * 1024  # bytes of malloc heap growth allowed after warm-up (keep_message=False)

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from harness import PEER_PROBLEMS, SIZES, SMOKE, feed_all, measure, stream
 
 import hermes_stream as hs
 import peer_drivers as pd
 import tool_workloads
+from harness import PEER_PROBLEMS, SIZES, SMOKE, feed_all, measure, stream
 
 # The peers' own imports and calls warn (deprecations in torch, transformers, pydantic); the
 # suite's "warnings are errors" rule is for our code.

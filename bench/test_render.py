@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from harness import SMOKE, measure, repeat
 
 import hermes_stream as hs
+from harness import SMOKE, measure, repeat
 from hermes_stream.reference.chat_template import render as reference_render
 
 ROOT = Path(__file__).resolve().parents[1]

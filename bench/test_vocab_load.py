@@ -22,15 +22,15 @@ import os
 from typing import Any
 
 import pytest
-from harness import measure
-from test_render import QWEN3
 
+from harness import measure
 from hermes_stream._vocab import Vocab
 from hermes_stream._vocab_json import (
     _eos_from_config,
     _load_tokenizer_json_text,
     _piece_table_from_json,
 )
+from test_render import QWEN3
 
 FILE = QWEN3 / "tokenizer.json"
 

@@ -22,6 +22,7 @@ import random
 from dataclasses import dataclass
 
 from hermes_stream.reference.tags import THINK_CLOSE, THINK_OPEN
+
 ANSWER_TOKENS = 300
 SEED = 20250826
 

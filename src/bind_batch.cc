@@ -99,8 +99,7 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
     w.parser = py::reinterpret_borrow<py::object>(found);  // owned from here on
     if (g_parser_type != nullptr && PyObject_TypeCheck(found, g_parser_type) &&
         ParserOwner(found) == call) {
-      throw py::value_error("stream id " + Repr(w.sid) +
-                            " appears twice in one feed_many() call");
+      throw py::value_error("stream id " + Repr(w.sid) + " appears twice in one feed_many() call");
     }
     w.lease.Acquire(found, call);
     StreamParser& p = w.lease.parser();
@@ -130,7 +129,8 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
       }
     } else {
       throw py::type_error(std::string("feed_many() deltas must be str, bytes or a list of token "
-                                       "ids, got ") + Py_TYPE(payload)->tp_name);
+                                       "ids, got ") +
+                           Py_TYPE(payload)->tp_name);
     }
     p.CheckLoopUnit(w.tokens);  // before any stream is fed: a mixed-unit guard raises here
     if (p.finished()) {
@@ -175,9 +175,7 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
       if (!first) first = e;
       errors.append(py::make_tuple(py::handle(w.sid), e));
     } else {
-      deltas.append(py::make_tuple(
-          py::handle(w.sid),
-          ToDelta(w.lease.parser(), *w.out)));
+      deltas.append(py::make_tuple(py::handle(w.sid), ToDelta(w.lease.parser(), *w.out)));
     }
   }
   if (!first) first = ExceptionObject(build_error);

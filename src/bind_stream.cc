@@ -5,10 +5,10 @@
 // re-acquiring the GIL would cost (STYLE.md practice 5).
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <memory>
 #include <utility>
 #include <vector>
 
@@ -35,8 +35,9 @@ py::handle g_loop_info_cls;  // set_loop_type()
 // from hermes_stream._options.loop_guard_args(), or None.
 void ApplyLoopGuard(ParserOptions& o, PyObject* arg) {
   if (arg == nullptr || arg == Py_None) return;
-  auto t = py::cast<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                               std::int64_t, bool>>(py::handle(arg));
+  auto t = py::cast<
+      std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>>(
+      py::handle(arg));
   LoopGuardOptions& g = o.loop_guard;
   g.enabled = true;
   std::tie(g.min_repeats, g.max_period_tokens, g.min_span_tokens, g.max_period_bytes,
@@ -107,8 +108,8 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
     }
     for (std::size_t i = 0; i < out.ncalls; ++i) {
       const CallFragment& f = out.calls[i];
-      PyObject* frag = NewCallDelta(f.index, f.first ? &f.id : nullptr,
-                                    f.first ? &f.name : nullptr, f.arguments);
+      PyObject* frag = NewCallDelta(f.index, f.first ? &f.id : nullptr, f.first ? &f.name : nullptr,
+                                    f.arguments);
       if (frag == nullptr) {
         Py_DECREF(forced);
         Py_DECREF(calls);
@@ -117,13 +118,14 @@ py::object ToDelta(const DeltaOut& out, bool has_vocab) {
       PyTuple_SET_ITEM(calls, static_cast<Py_ssize_t>(i), frag);
     }
   }
-  PyObject* reasoning = PyUnicode_DecodeUTF8(out.reasoning.data(),
-                                             static_cast<Py_ssize_t>(out.reasoning.size()), nullptr);
-  PyObject* content = reasoning == nullptr
-                          ? nullptr
-                          : PyUnicode_DecodeUTF8(out.content.data(),
-                                                 static_cast<Py_ssize_t>(out.content.size()),
-                                                 nullptr);
+  PyObject* reasoning =
+      PyUnicode_DecodeUTF8(out.reasoning.data(), static_cast<Py_ssize_t>(out.reasoning.size()),
+                           nullptr);
+  PyObject* content =
+      reasoning == nullptr
+          ? nullptr
+          : PyUnicode_DecodeUTF8(out.content.data(), static_cast<Py_ssize_t>(out.content.size()),
+                                 nullptr);
   if (content == nullptr) {  // cannot happen: the core only emits valid UTF-8
     Py_XDECREF(reasoning);
     Py_DECREF(forced);
@@ -225,9 +227,9 @@ py::object FeedBytes(StreamParser& p, py::handle data, py::handle n_tokens) {
     if (!copy) throw py::error_already_set();
     o = copy.ptr();
   }
-  return ToDelta(p, p.Feed(
-      std::string_view(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))),
-      Saturate(p, n)));
+  return ToDelta(p, p.Feed(std::string_view(PyBytes_AS_STRING(o),
+                                            static_cast<std::size_t>(PyBytes_GET_SIZE(o))),
+                           Saturate(p, n)));
 }
 
 py::list Segments(const StreamParser& p) {
@@ -297,8 +299,7 @@ PyObject* PyFeed(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObje
   });
 }
 
-PyObject* PyFeedBytes(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
+PyObject* PyFeedBytes(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   PyObject* data;
   PyObject* n;
   if (!TwoArgs("feed_bytes", "data", args, nargs, kwnames, &data, &n)) return nullptr;
@@ -374,10 +375,11 @@ PyObject* GetAttr(PyObject* self, void*) {
 }
 
 int ParserInit(PyObject* self, PyObject* args, PyObject* kwargs) {
-  static const char* kwlist[] = {"reasoning_budget", "start_in_reasoning",
-                                 "tool_calls_in_reasoning", "budget_close_text", "keep_message",
-                                 "tool_names", "id_factory", "max_json_depth", "vocab",
-                                 "close_ids", "loop_guard", nullptr};
+  static const char* kwlist[] = {
+      "reasoning_budget",  "start_in_reasoning", "tool_calls_in_reasoning",
+      "budget_close_text", "keep_message",       "tool_names",
+      "id_factory",        "max_json_depth",     "vocab",
+      "close_ids",         "loop_guard",         nullptr};
   long long budget;
   int start_in_reasoning, tool_calls_in_reasoning, keep_message;
   PyObject* close_text;
@@ -506,7 +508,8 @@ PyMethodDef kParserMethods[] = {
     {"_feed_all_quiet", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyFeedAllQuiet)),
      METH_FASTCALL | METH_KEYWORDS, "Internal: feed everything and finish, building no Delta."},
     {"_segments", PySegments, METH_NOARGS, "Internal: [(kind, text)]"},
-    {"_calls", PyCalls, METH_NOARGS, "Internal: [(index, id, name, arguments, error, raw, complete)]"},
+    {"_calls", PyCalls, METH_NOARGS,
+     "Internal: [(index, id, name, arguments, error, raw, complete)]"},
     {"_loops", PyLoops, METH_NOARGS, "Internal: [LoopInfo] (the loop guard's detections)"},
     {nullptr, nullptr, 0, nullptr},
 };
@@ -549,10 +552,8 @@ PyType_Spec kParserSpec = {
 
 void RegisterStreamParser(py::module_& m) {
   m.def(
-      "set_types",
-      [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
-      py::arg("forced_close"),
-      "Internal: hand over the Python value classes (called once).");
+      "set_types", [](py::handle forced_close) { g_forced_close_cls = forced_close.inc_ref(); },
+      py::arg("forced_close"), "Internal: hand over the Python value classes (called once).");
   m.def(
       "set_loop_type", [](py::handle loop_info) { g_loop_info_cls = loop_info.inc_ref(); },
       py::arg("loop_info"), "Internal: hand over the LoopInfo class (called once).");

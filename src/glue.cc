@@ -18,8 +18,7 @@ const char* const kInUseMessage =
     "call at a time";
 
 void ParserLease::NotAParser(PyObject* self) {
-  throw py::type_error(std::string("not a hermes_stream StreamParser: ") +
-                       Py_TYPE(self)->tp_name);
+  throw py::type_error(std::string("not a hermes_stream StreamParser: ") + Py_TYPE(self)->tp_name);
 }
 
 void ParserLease::InUse() { throw UsageError(kInUseMessage); }
@@ -42,8 +41,7 @@ std::string Utf8Strict(PyObject* s, const char* what) {
   const char* data = PyUnicode_AsUTF8AndSize(s, &size);
   if (data == nullptr) {
     PyErr_Clear();
-    throw py::value_error(std::string(what) +
-                          " is not valid UTF-8: it contains a lone surrogate");
+    throw py::value_error(std::string(what) + " is not valid UTF-8: it contains a lone surrogate");
   }
   return std::string(data, static_cast<std::size_t>(size));
 }

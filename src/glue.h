@@ -24,8 +24,7 @@
 namespace hermes_stream::py_glue {
 
 struct ParserObject {
-  PyObject_HEAD
-  StreamParser* parser;
+  PyObject_HEAD StreamParser* parser;
   PyObject* id_factory;  // owned; the parser's id_factory calls it (visited by the GC)
 #ifdef Py_GIL_DISABLED
   std::atomic<const void*> owner;

@@ -14,8 +14,8 @@ class UsageError : public std::logic_error {
 
 }  // namespace hermes_stream
 
-#define HERMES_CHECK_ARG(cond, msg) \
-  do {                              \
+#define HERMES_CHECK_ARG(cond, msg)                \
+  do {                                             \
     if (!(cond)) throw std::invalid_argument(msg); \
   } while (0)
 

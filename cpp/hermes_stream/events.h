@@ -53,7 +53,7 @@ struct DeltaOut {
   std::string forced_text;  // concatenation of forced closes in this delta
   bool forced = false;
   std::vector<std::int64_t> forced_ids;  // forced_text as token ids (when a vocab is set)
-  std::vector<CallFragment> calls;  // the first `ncalls` entries are this delta's
+  std::vector<CallFragment> calls;       // the first `ncalls` entries are this delta's
   std::size_t ncalls = 0;
   bool loop = false;   // the loop guard's rule first held in this delta
   LoopInfo loop_info;  // offsets are of the message's reasoning units

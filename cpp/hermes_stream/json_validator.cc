@@ -192,8 +192,14 @@ const char* JsonValidator::Step(unsigned char c) {
       hex_ = 0;
       nhex_ = 0;
       return nullptr;
-    case kNumMinus: case kNumZero: case kNumInt: case kNumDot: case kNumFrac: case kNumE:
-    case kNumESign: case kNumExp: {
+    case kNumMinus:
+    case kNumZero:
+    case kNumInt:
+    case kNumDot:
+    case kNumFrac:
+    case kNumE:
+    case kNumESign:
+    case kNumExp: {
       const State before = state_;
       if (Number(c)) return nullptr;
       if (before != kNumZero && before != kNumInt && before != kNumFrac && before != kNumExp) {
@@ -206,8 +212,7 @@ const char* JsonValidator::Step(unsigned char c) {
       if (static_cast<char>(c) != literal_[lit_pos_]) return json_error::kChar;
       if (literal_[++lit_pos_] == '\0') EndValue();
       return nullptr;
-    default:
-      break;
+    default: break;
   }
   if (IsSpace(c)) return nullptr;
   switch (state_) {

@@ -28,8 +28,27 @@ inline constexpr const char* kDepth = "nesting too deep";
 class JsonValidator {
  public:
   enum State : std::uint8_t {
-    kValue, kArrFirst, kObjFirst, kObjKey, kColon, kAfter, kString, kEsc, kHex4, kLowBs, kLowU,
-    kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumESign, kNumExp, kLiteral, kDone
+    kValue,
+    kArrFirst,
+    kObjFirst,
+    kObjKey,
+    kColon,
+    kAfter,
+    kString,
+    kEsc,
+    kHex4,
+    kLowBs,
+    kLowU,
+    kNumMinus,
+    kNumZero,
+    kNumInt,
+    kNumDot,
+    kNumFrac,
+    kNumE,
+    kNumESign,
+    kNumExp,
+    kLiteral,
+    kDone
   };
 
   explicit JsonValidator(std::size_t max_depth) : max_depth_(max_depth) {}

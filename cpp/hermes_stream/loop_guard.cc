@@ -22,8 +22,7 @@ void LoopDetector::Validate(std::int64_t min_repeats, std::int64_t max_period,
   }
 }
 
-LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
-                           std::int64_t min_span)
+LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period, std::int64_t min_span)
     : min_repeats_(min_repeats), max_period_(0), min_span_(min_span) {
   Validate(min_repeats, max_period, min_span);
   max_period_ = static_cast<std::int32_t>(max_period);
@@ -35,14 +34,16 @@ LoopDetector::LoopDetector(std::int64_t min_repeats, std::int64_t max_period,
   for (std::int64_t p = 1; p <= max_period; ++p) {
     // Short periods are re-checked often (at least every 64 units): once found, a short period
     // prunes its multiples, which keeps the active set small on runs like "aaaa…b".
-    const std::int64_t s = std::max<std::int64_t>(
-        1, std::min({stride_cap, Need(p) - p, std::max<std::int64_t>(16 * p, 64)}));
+    const std::int64_t s =
+        std::max<std::int64_t>(1, std::min({stride_cap, Need(p) - p,
+                                            std::max<std::int64_t>(16 * p, 64)}));
     stride_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(s);
     max_stride = std::max(max_stride, s);
   }
   buckets_ = static_cast<std::int32_t>(max_stride) + 1;
   std::size_t cap = 1;
-  while (cap < 2 * static_cast<std::size_t>(max_period) + static_cast<std::size_t>(max_stride) + 2) {
+  while (cap <
+         2 * static_cast<std::size_t>(max_period) + static_cast<std::size_t>(max_stride) + 2) {
     cap <<= 1;
   }
   ring_.assign(cap, 0);

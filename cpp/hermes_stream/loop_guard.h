@@ -10,12 +10,13 @@
 // Algorithm (sum over p of 1/s(p) checks per unit, about 0.5 with the defaults; memory
 // O(max_period)):
 //  * discovery: period p is checked every s(p) units,
-//    s(p) = min(need(p) - p, 6 max_period - 2, max(16p, 64)), where need(p) = max((min_repeats - 1) * p, min_span - p) is the run the rule needs (a
-//    calendar queue visits exactly the due periods). The check compares the last p units with the p
-//    before them, newest first, stopping at the first difference (on ordinary text, the first
-//    comparison). A run of period p is therefore found by the time run(p) = p + s(p) - 1 <
-//    need(p), before the rule can hold, and its exact length is then counted back (at most
-//    p + s(p) units, all inside the ring of >= 2 max_period + max s + 2 units).
+//    s(p) = min(need(p) - p, 6 max_period - 2, max(16p, 64)), where need(p) = max((min_repeats - 1)
+//    * p, min_span - p) is the run the rule needs (a calendar queue visits exactly the due
+//    periods). The check compares the last p units with the p before them, newest first, stopping
+//    at the first difference (on ordinary text, the first comparison). A run of period p is
+//    therefore found by the time run(p) = p + s(p) - 1 < need(p), before the rule can hold, and its
+//    exact length is then counted back (at most p + s(p) units, all inside the ring of >= 2
+//    max_period + max s + 2 units).
 //  * tracking: a found period stays "active" and its run grows by one comparison per unit until
 //    it breaks; the rule is checked on active periods only.
 //  * pruning: a period q is not activated while an active c < q with c | q has run(c) >= q:
@@ -62,8 +63,8 @@ class LoopDetector {
   void Reset();
 
   /// Append one unit (a token id or a byte; only its low 32 bits are compared, and token ids are
-  /// below the vocabulary size). Returns true at the unit where the rule first holds (info() is then set);
-  /// afterwards every Push is ignored (returns false) until Reset().
+  /// below the vocabulary size). Returns true at the unit where the rule first holds (info() is
+  /// then set); afterwards every Push is ignored (returns false) until Reset().
   bool Push(std::int64_t unit);
 
   /// Push bytes[0..n) as units, stopping at a detection: returns how many were pushed up to and

@@ -10,8 +10,7 @@
 namespace hermes_stream {
 
 std::string NewCallId() {
-  static constexpr char kAlnum[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string id = "call_";
   for (int i = 0; i < 24; ++i) id.push_back(kAlnum[rng() % 62]);
@@ -151,9 +150,7 @@ TagSet StreamParser::LiveTags() const {
       if (reasoning_start_) set.tags[set.n++] = Tag::kThinkOpen;  // absorbed (rule 7)
       if (options_.tool_calls_in_reasoning) set.tags[set.n++] = Tag::kToolCallOpen;
       break;
-    case Region::kCall:
-      set.tags[set.n++] = Tag::kToolCallClose;
-      break;
+    case Region::kCall: set.tags[set.n++] = Tag::kToolCallClose; break;
     case Region::kContent:
       set.tags[set.n++] = Tag::kThinkOpen;
       set.tags[set.n++] = Tag::kToolCallOpen;
@@ -206,8 +203,7 @@ std::size_t StreamParser::ResolveHeld(std::string_view buf, std::size_t pos) {
     case MatchResult::kPartial:  // buf[pos:] is shorter than the rest of the tag
       held_.swap(probe_);
       return buf.size();
-    case MatchResult::kText:
-      break;
+    case MatchResult::kText: break;
   }
   std::string held = std::move(held_);  // only its first byte is '<'
   held_.clear();
@@ -239,9 +235,7 @@ std::size_t StreamParser::ScanFrame(std::string_view buf, std::size_t pos) {
         OnTag(tag);
         pos = lt + TagText(tag).size();
         break;
-      case MatchResult::kPartial:
-        held_.assign(buf.data() + lt, n - lt);
-        return kNoFallback;
+      case MatchResult::kPartial: held_.assign(buf.data() + lt, n - lt); return kNoFallback;
       case MatchResult::kText:
         EmitText(buf.substr(lt, 1));
         pos = lt + 1;
@@ -280,9 +274,7 @@ void StreamParser::OnTag(Tag tag) {
 
 void StreamParser::EmitText(std::string_view text) {
   switch (region_) {
-    case Region::kCall:
-      CallText(text);
-      return;
+    case Region::kCall: CallText(text); return;
     case Region::kReasoning:
       if (loop_unit_ == LoopUnit::kBytes) {
         const std::size_t pushed = loop_->PushBytes(text.data(), text.size());
@@ -300,8 +292,7 @@ void StreamParser::EmitText(std::string_view text) {
       }
       AddSegment(SegmentKind::kReasoning, text);
       return;
-    case Region::kContent:
-      break;
+    case Region::kContent: break;
   }
   delta_.content.append(text);
   if (after_forced_) {
@@ -414,8 +405,8 @@ void StreamParser::Commit() {
     rec.id = NewCallId();
   }
   rec.name = call_.name();
-  if (options_.has_tools && !std::binary_search(options_.tool_names.begin(),
-                                                options_.tool_names.end(), rec.name)) {
+  if (options_.has_tools &&
+      !std::binary_search(options_.tool_names.begin(), options_.tool_names.end(), rec.name)) {
     rec.error = "unknown tool " + rec.name;
     rec.has_error = true;
     suppressed_ = true;

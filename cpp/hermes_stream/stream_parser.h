@@ -35,12 +35,12 @@ struct ParserOptions {
   std::string budget_close_text = "\n</think>\n";
   bool keep_message = true;  // false: deltas only, constant memory per parser
   bool has_tools = false;    // true: calls to names not in tool_names are errors, not streamed
-  std::vector<std::string> tool_names;  // sorted
+  std::vector<std::string> tool_names;                  // sorted
   std::function<std::string(std::int64_t)> id_factory;  // empty: "call_" + 24 random alnum
   std::size_t max_json_depth = 512;
-  std::shared_ptr<const Vocab> vocab;     // required by FeedTokens
-  std::vector<std::int64_t> close_ids;    // budget_close_text encoded with `vocab`
-  LoopGuardOptions loop_guard;            // disabled by default
+  std::shared_ptr<const Vocab> vocab;   // required by FeedTokens
+  std::vector<std::int64_t> close_ids;  // budget_close_text encoded with `vocab`
+  LoopGuardOptions loop_guard;          // disabled by default
 };
 
 /// A fresh OpenAI-style call id: "call_" + 24 random alphanumerics.

@@ -71,8 +71,7 @@ CallMachine::Status CallMachine::Step(unsigned char c, std::string* args) {
       args->push_back(static_cast<char>(c));
       if (v_.depth() == 1) role_ = Role::kNone;
       return kOk;
-    case Role::kArgsString:
-      return ArgsString(string_close, args);
+    case Role::kArgsString: return ArgsString(string_close, args);
   }
   return kOk;
 }

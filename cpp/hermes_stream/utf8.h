@@ -33,7 +33,7 @@ class Utf8Sanitizer {
  private:
   void Step(unsigned char b);
 
-  std::string out_;          // scratch output, capacity reused
+  std::string out_;  // scratch output, capacity reused
   char held_[4] = {0, 0, 0, 0};
   int nheld_ = 0;
   int need_ = 0;             // continuation bytes still expected

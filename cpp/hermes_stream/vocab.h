@@ -30,7 +30,7 @@ class Vocab {
  private:
   static constexpr std::uint8_t kPresent = 1;
   static constexpr std::uint8_t kEot = 2;
-  std::string bytes_;                  // all pieces back to back
+  std::string bytes_;                   // all pieces back to back
   std::vector<std::uint32_t> offsets_;  // size() + 1 entries
   std::vector<std::uint8_t> flags_;
 };

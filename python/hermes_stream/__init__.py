@@ -20,15 +20,15 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         "reinstall with `pip install .` from the source tree"
     ) from exc
 
+from . import reference
 from ._batch import BatchParser
+from ._options import LoopGuard
 from ._parser import StreamParser, parse
 from ._render import TemplateError, apply_chat_template, render
 from ._schema import ToolSet
 from ._token_cache import PromptTokenCache, prompt_token_cache
-from ._vocab import Vocab
-from ._options import LoopGuard
 from ._types import ForcedClose, LoopInfo, Message, Segment, ToolCall
-from . import reference
+from ._vocab import Vocab
 
 ToolCallDelta = _core.ToolCallDelta
 Delta = _core.Delta  # repr, ==, to_openai() and unhashability are the type's own (delta_type.cc)

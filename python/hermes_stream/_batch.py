@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Hashable, Iterable, NoReturn, Union
+from collections.abc import Hashable, Iterable
+from typing import Any, NoReturn, Union
 
 from . import _core
 from ._options import close_ids
@@ -71,7 +72,7 @@ class BatchParser:
         try:
             if not isinstance(items, (list, tuple)):
                 items = list(items)
-            return _core.feed_many(self._streams, items)  # type: ignore[no-any-return]
+            return _core.feed_many(self._streams, items)
         finally:
             self._lock.release()
 

@@ -49,7 +49,7 @@ MODELS: dict[str, tuple[bool, str | None]] = {
 
 def resolve_model(model: str, bos_token: str | None) -> tuple[bool, str | None]:
     """(is the Llama-3 format, bos_token to use); accepts ``NousResearch/Hermes-4-14B`` spellings."""
-    entry = MODELS.get(model)  # type: ignore[arg-type]
+    entry = MODELS.get(model)
     if entry is None:
         if not isinstance(model, str):
             raise TypeError(f"model must be a str, got {type(model).__name__}")

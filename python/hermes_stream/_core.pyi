@@ -5,10 +5,18 @@
 ``feed_many`` and the ``set_*`` registration functions are pybind11.
 """
 
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar, final
+
+from typing_extensions import disjoint_base
 
 from ._types import ForcedClose, LoopInfo
 
+_K = TypeVar("_K")
+_P = TypeVar("_P", bound=NativeStreamParser)
+_D = TypeVar("_D", bound=str | bytes | list[int] | tuple[int, ...])
+
+@final
 class Delta:
     @property
     def reasoning(self) -> str: ...
@@ -28,8 +36,11 @@ class Delta:
 def set_types(forced_close: type[ForcedClose]) -> None: ...
 def set_loop_type(loop_info: type[LoopInfo]) -> None: ...
 
+@final
 class ToolCallDelta:
-    def __init__(self, index: int, id: str | None = None, name: str | None = None, arguments: str = "") -> None: ...
+    def __new__(
+        cls, index: int, id: str | None = None, name: str | None = None, arguments: str = ""
+    ) -> ToolCallDelta: ...
     @property
     def index(self) -> int: ...
     @property
@@ -43,6 +54,7 @@ class Vocab:
     def __init__(self, pieces: list[bytes | None], eot_ids: list[int]) -> None: ...
     def __len__(self) -> int: ...
 
+@disjoint_base
 class NativeStreamParser:
     def __init__(
         self,
@@ -51,7 +63,7 @@ class NativeStreamParser:
         tool_calls_in_reasoning: bool,
         budget_close_text: str,
         keep_message: bool,
-        tool_names: list[str] | None,
+        tool_names: Iterable[str] | None,
         id_factory: Any,
         max_json_depth: int,
         vocab: Vocab | None,
@@ -77,7 +89,9 @@ class NativeStreamParser:
     def ended_by_eot(self) -> bool: ...
     def _segments(self) -> list[tuple[str, str]]: ...
 
-def feed_many(streams: dict[Any, NativeStreamParser], items: list[tuple[Any, str | bytes | list[int]]]) -> dict[Any, Delta]: ...
+def feed_many(
+    streams: dict[_K, _P], items: list[tuple[_K, _D]] | tuple[tuple[_K, _D], ...]
+) -> dict[_K, Delta]: ...
 
 def render_chat(
     messages: Any,

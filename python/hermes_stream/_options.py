@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ._schema import ToolSet
 from ._vocab import Vocab
@@ -78,7 +79,7 @@ class LoopGuard:
         return self.min_repeats, period, span
 
     @classmethod
-    def from_request(cls, value: object) -> "LoopGuard | None":
+    def from_request(cls, value: object) -> LoopGuard | None:
         """A guard from a request argument (vLLM ``vllm_xargs``, SGLang ``custom_params``).
 
         ``None``/``False`` (or the strings ``"false"``/``"off"``) -> no guard; ``True`` (or
@@ -210,19 +211,19 @@ def validate_options(
         )
     _check_utf8("budget_close_text", budget_close_text)
     if tools is not None:
-        for name in sorted(tools.names):  # type: ignore[attr-defined]
+        for name in sorted(tools.names):
             _check_utf8("a tool name", name)
     return ParserOptions(
-        tools=tools,  # type: ignore[arg-type]
+        tools=tools,
         reasoning_budget=reasoning_budget,
         start_in_reasoning=_check_bool("start_in_reasoning", start_in_reasoning),
         tool_calls_in_reasoning=_check_bool("tool_calls_in_reasoning", tool_calls_in_reasoning),
         budget_close_text=budget_close_text,
         vocab=vocab,
         keep_message=_check_bool("keep_message", keep_message),
-        id_factory=id_factory,  # type: ignore[arg-type]
+        id_factory=id_factory,
         max_json_depth=max_json_depth,
-        loop_guard=loop_guard,  # type: ignore[arg-type]
+        loop_guard=loop_guard,
     )
 
 

@@ -6,9 +6,11 @@ so a delta costs one native call.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from . import _core
+from ._call_records import finalize
 from ._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
@@ -20,7 +22,6 @@ from ._options import (
     validate_options,
 )
 from ._schema import ToolSet
-from ._call_records import finalize
 from ._types import ForcedClose, LoopInfo, Message, Segment
 from .reference.stream_parser import NO_PICKLE
 

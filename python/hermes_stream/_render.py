@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import _core
 from ._chat import TemplateError, check_thinking_system, resolve_model
@@ -89,7 +90,7 @@ def render(
             add_generation_prompt=add_generation_prompt, bos_token=bos_token,
             thinking_system=thinking_system,
         )
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 # --------------------------------------------------------------------- apply_chat_template
@@ -195,7 +196,7 @@ def _profile(tokenizer: Any) -> _Profile | None:
                 plain = base is not None and (
                     getattr(cls, "get_chat_template", None) is base.get_chat_template)
                 prof = _Profile(names, defaults, plain, keeps_none=raw)
-    except Exception:  # noqa: BLE001 - any surprise means: always delegate for this class
+    except Exception:  # any surprise means: always delegate for this class
         prof = None
     _profiles[cls] = prof
     return prof
@@ -203,8 +204,9 @@ def _profile(tokenizer: Any) -> _Profile | None:
 
 def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
     """The native result, or _UNKNOWN when the call must go to the tokenizer."""
-    prof = _profiles.get(type(tokenizer), _UNKNOWN)
-    if prof is _UNKNOWN:
+    try:
+        prof = _profiles[type(tokenizer)]
+    except KeyError:
         prof = _profile(tokenizer)
     if prof is None:
         return _UNKNOWN
@@ -229,7 +231,7 @@ def _native(tokenizer: Any, conversation: Any, kwargs: dict[str, Any]) -> Any:
             or not prof.plain_get_chat_template):
         try:  # a named or explicit template, or a dict of templates
             template = tokenizer.get_chat_template(chat_template, tools)
-        except Exception:  # noqa: BLE001 - let transformers raise its own error
+        except Exception:  # let transformers raise its own error
             return _UNKNOWN
         if type(template) is not str:
             return _UNKNOWN

@@ -17,7 +17,8 @@ built. A failing call's error is ``"schema: <JSON pointer of the failing value>:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import jsonschema
 from jsonschema import exceptions, validators
@@ -40,7 +41,7 @@ def _with_nullable(cls: Any) -> Any:
             return
         yield from type_keyword(validator, types, instance, schema)
 
-    return validators.extend(cls, {"type": type_or_null})
+    return validators.extend(cls, {"type": type_or_null})  # type: ignore[no-untyped-call]
 
 
 _EXTENDED: dict[Any, Any] = {}
@@ -53,7 +54,8 @@ def _validator(schema: Any, where: str) -> Any:
         raise ValueError(f"{where}: a schema must be an object, got {type(schema).__name__}")
     cls = validators.validator_for(schema, default=_DEFAULT)
     try:
-        cls.check_schema(schema)
+        cls.check_schema(schema)  # type: ignore[arg-type]  # types-jsonschema: dict only, but
+        # a boolean schema is valid JSON Schema and jsonschema accepts it
     except exceptions.SchemaError as exc:
         raise ValueError(
             f"{where} is not a valid JSON Schema at {_pointer(exc.absolute_path)}: {exc.message}"

@@ -32,7 +32,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["PromptTokenCache", "TokenizerProfile", "prompt_token_cache"]
 
@@ -51,10 +51,10 @@ class TokenizerProfile:
 
     _lock = threading.Lock()
     #: id(backend) -> (backend, vocabulary size, profile): the fast path of ``of()``.
-    _by_backend: dict[int, tuple[Any, int, TokenizerProfile | None]] = {}
+    _by_backend: ClassVar[dict[int, tuple[Any, int, TokenizerProfile | None]]] = {}
     #: sha256 of the backend's serialisation -> profile: copies of one tokenizer (vLLM keeps a
     #: pool of deep copies) share one profile, so their requests share cache entries.
-    _by_content: dict[str, TokenizerProfile | None] = {}
+    _by_content: ClassVar[dict[str, TokenizerProfile | None]] = {}
     _keys = itertools.count(1)
 
     def __init__(self, backend: Any, added: dict[str, int], key: int) -> None:
@@ -175,13 +175,13 @@ class PromptTokenCache:
                 for piece in parts[::2]:  # even positions are the pieces between added tokens
                     if not piece or piece in found:
                         continue
-                    ids = entries.get((key, piece))
-                    if ids is None:
+                    cached = entries.get((key, piece))
+                    if cached is None:
                         found[piece] = ()
                         missing.append(piece)
                     else:
                         entries.move_to_end((key, piece))
-                        found[piece] = ids
+                        found[piece] = cached
             self._hits += len(found) - len(missing)
             self._misses += len(missing)
         if missing:

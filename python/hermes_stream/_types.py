@@ -166,7 +166,7 @@ def delta_repr(d: DeltaLike) -> str:
 def delta_eq(a: object, b: object) -> bool:
     fields = ("reasoning", "content", "tool_calls", "forced")
     if not all(hasattr(a, f) for f in fields) or not all(hasattr(b, f) for f in fields):
-        return NotImplemented  # type: ignore[return-value]
+        return NotImplemented  # type: ignore[no-any-return]
     if getattr(a, "loop", None) != getattr(b, "loop", None):
         return False
     return all(getattr(a, f) == getattr(b, f) for f in fields)

@@ -39,14 +39,15 @@ from __future__ import annotations
 
 import operator
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from ._vocab_encode import _GreedyEncoder
 from ._vocab_json import _eos_from_config, _load_tokenizer_json_text, _piece_table_from_json
 from ._vocab_table import _int_ids, _Table
 from ._vocab_tiktoken import LLAMA3_PATTERN, LLAMA3_SPECIAL_TOKENS, _load_ranks, _tiktoken_encoder
 
-__all__ = ["LLAMA3_PATTERN", "LLAMA3_SPECIAL_TOKENS", "EOT_TOKEN_NAMES", "Vocab"]
+__all__ = ["EOT_TOKEN_NAMES", "LLAMA3_PATTERN", "LLAMA3_SPECIAL_TOKENS", "Vocab"]
 
 #: Token texts that end a message wherever the vocabulary has them (SPEC rule 14).
 EOT_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end_of_text|>")
@@ -79,6 +80,11 @@ class Vocab:
     special_ids: frozenset[int]
     added_ids: frozenset[int]
     kind: str
+    _encoder_spec: tuple[Any, ...]
+    _encoder: Any  # None until built, then the encoder callable or False (none: greedy)
+    _greedy_enc: _GreedyEncoder | None
+    _fallback_ids: frozenset[int]
+    _native: Any  # the native table (hermes_stream._core.Vocab), built on first use
 
     def __init__(
         self,
@@ -93,9 +99,9 @@ class Vocab:
         _trusted: bool = False,
     ) -> None:
         if _trusted:
-            table = tuple(pieces)  # type: ignore[arg-type]
+            table = cast("tuple[bytes | None, ...]", tuple(pieces))  # trusted: already checked
         else:
-            if isinstance(pieces, (str, bytes, bytearray)):
+            if isinstance(cast(object, pieces), (str, bytes, bytearray)):  # a common mistake
                 raise TypeError("pieces must be a sequence of bytes or None, one per id")
             checked: list[bytes | None] = []
             for i, p in enumerate(pieces):
@@ -179,7 +185,7 @@ class Vocab:
             why = f"ids run from 0 to {n - 1}"
         return ValueError(f"unknown token id {tid}: {why}")
 
-    def token_bytes(self, id: int) -> bytes:  # noqa: A002 - name fixed by the API
+    def token_bytes(self, id: int) -> bytes:  # name fixed by the API
         """The exact bytes of token ``id``; ``ValueError`` for an id with no token."""
         if isinstance(id, bool):
             raise TypeError("token id must be an int, got bool")
@@ -228,9 +234,10 @@ class Vocab:
         target = text.encode("utf-8")
         encoder = self._get_encoder()
         if encoder is not None:
+            ids: list[int] | None
             try:
                 ids = encoder(text)
-            except Exception:  # noqa: BLE001 - any tokenizer failure: use the greedy path
+            except Exception:  # any tokenizer failure: use the greedy path
                 ids = None
             if ids is not None:
                 try:
@@ -266,7 +273,7 @@ class Vocab:
                     for i in self.added_ids
                 }
                 return _tiktoken_encoder(self.pieces, n_ranks, specials, pattern)
-        except Exception:  # noqa: BLE001 - library missing or file gone: greedy
+        except Exception:  # library missing or file gone: greedy
             return False
         return False
 
@@ -361,7 +368,7 @@ def _picklable(obj: Any) -> bool:
 
     try:
         pickle.dumps(obj)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 class _GreedyEncoder:
@@ -65,7 +65,8 @@ class _GreedyEncoder:
                 j = i + length
                 if j <= n:
                     tid = index.get(data[i:j])
-                    if tid is not None and (best[j] is None or best[j][0] > here[0] + 1):
+                    there = best[j]
+                    if tid is not None and (there is None or there[0] > here[0] + 1):
                         best[j] = (here[0] + 1, i, tid)
         if best[n] is None:
             reach = max(i for i in range(n + 1) if best[i] is not None)

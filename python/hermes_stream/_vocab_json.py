@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from ._vocab_table import _Table
 
@@ -259,7 +260,7 @@ def _piece_table_from_json(data: Mapping[str, Any]) -> _Table:
             converted.append(text.encode("utf-8"))
     pieces: list[bytes | None]
     if idx == list(range(len(idx))):  # the usual layout: ids 0..n-1 in order
-        pieces = converted
+        pieces = cast("list[bytes | None]", converted)  # extended in place with None
         pieces.extend([None] * (size - len(pieces)))
     else:
         pieces = [None] * size

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
 import types
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ._vocab_table import _Table
+
 
 def _llama3_special_tokens() -> dict[str, int]:
     # Meta's llama_models/llama3/tokenizer.py (llama-models 0.3.0): id = 128000 + position.
@@ -68,7 +68,7 @@ class _TiktokenEncoder:
         import regex  # third-party; ImportError -> caller falls back to greedy
 
         self.split = regex.compile(pattern)
-        self.ranks = {pieces[i]: i for i in range(n_ranks) if pieces[i] is not None}
+        self.ranks = {p: i for i in range(n_ranks) if (p := pieces[i]) is not None}
         names = sorted(specials, key=len, reverse=True)
         self.special_re = (
             re.compile("|".join(re.escape(n) for n in names)) if names else None

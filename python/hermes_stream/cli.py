@@ -13,7 +13,8 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, NoReturn, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from ._parser import StreamParser
@@ -540,4 +541,4 @@ def _quiet_stdout() -> None:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")

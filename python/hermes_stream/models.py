@@ -7,9 +7,9 @@ public (the 70B/405B/4.3-36B tokenizer files were not available) are left ``None
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ Chat RoundTrip(bool with_tools) {
       .Add(ChatRole::kAssistant, Str("<think>ok</think>Paris 20, Oslo 5."))
       .Add(ChatRole::kUser, Str("thanks"));
   if (with_tools) {
-    c.Tool(R"({"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}})");
+    c.Tool(
+        R"({"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}})");
   }
   return c;
 }
@@ -120,17 +121,18 @@ TEST(ChatTemplateTest, Llama3ThinkingStripsEarlierReasoning) {
   opt.bos_token = "<|begin_of_text|>";
   opt.thinking = true;
   opt.add_generation_prompt = true;
-  EXPECT_EQ(Render(RoundTrip(false), opt),
-            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
-            "<|start_header_id|>user<|end_header_id|>\n\nWeather in Paris and Oslo?<|eot_id|>"
-            "<|start_header_id|>assistant<|end_header_id|>\n\n<think> </think>Checking.\n"
-            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
-            "</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": "
-            "\\\"Oslo\\\"}\"}\n</tool_call><|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
-            "<tool_response>\n20\n</tool_response>\n<tool_response>\n5\n</tool_response><|eot_id|>"
-            "<|start_header_id|>assistant<|end_header_id|>\n\n<think> </think>Paris 20, Oslo 5."
-            "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nthanks<|eot_id|>"
-            "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  EXPECT_EQ(
+      Render(RoundTrip(false), opt),
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+      "<|start_header_id|>user<|end_header_id|>\n\nWeather in Paris and Oslo?<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n<think> </think>Checking.\n"
+      "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+      "</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": "
+      "\\\"Oslo\\\"}\"}\n</tool_call><|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
+      "<tool_response>\n20\n</tool_response>\n<tool_response>\n5\n</tool_response><|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n<think> </think>Paris 20, Oslo 5."
+      "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nthanks<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n");
   opt.keep_cots = true;  // the reasoning stays
   EXPECT_NE(Render(RoundTrip(false), opt).find("<think>two calls</think>Checking."),
             std::string::npos);
@@ -138,7 +140,9 @@ TEST(ChatTemplateTest, Llama3ThinkingStripsEarlierReasoning) {
 
 TEST(ChatTemplateTest, EmptyAssistantEmitsOnlyItsHeader) {
   Chat c;
-  c.Add(ChatRole::kUser, Str("hi")).Add(ChatRole::kAssistant, Str("")).Add(ChatRole::kUser, Str("x"));
+  c.Add(ChatRole::kUser, Str("hi"))
+      .Add(ChatRole::kAssistant, Str(""))
+      .Add(ChatRole::kUser, Str("x"));
   EXPECT_EQ(Render(c, ChatOptions()),
             "<|im_start|>system\nYou are Hermes, created by Nous Research.<|im_end|>\n"
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant<|im_start|>user\nx"
@@ -152,8 +156,8 @@ TEST(ChatTemplateTest, DefaultPromptLaterSystemOtherRolesAndPrintedValues) {
   number.text = "3.0";  // what {{ 3.0 }} prints
   number.truthy = true;
   number.type_name = "float";
-  c.Add(ChatRole::kTool, number)          // first message: opens the user turn
-      .Add(ChatRole::kTool)               // undefined content prints ""
+  c.Add(ChatRole::kTool, number)           // first message: opens the user turn
+      .Add(ChatRole::kTool)                // undefined content prints ""
       .Add(ChatRole::kOther, Str("skip"))  // unknown roles are skipped
       .Add(ChatRole::kSystem, Str("later"));
   ChatOptions opt;
@@ -213,7 +217,8 @@ TEST(ChatTemplateTest, RaisesWhereTheTemplateRaises) {
 TEST(ChatTemplateTest, JsonStringLikePythonJsonDumps) {
   // json.dumps('a"\\\n\r\t\b\f\x00\x1f\x7fé😀', ensure_ascii=False)
   TextBuffer out;
-  AppendJsonString(&out, "a\"\\\n\r\t\b\f" + std::string(1, '\0') + "\x1f\x7f\xC3\xA9\xF0\x9F\x98\x80");
+  AppendJsonString(&out,
+                   "a\"\\\n\r\t\b\f" + std::string(1, '\0') + "\x1f\x7f\xC3\xA9\xF0\x9F\x98\x80");
   EXPECT_EQ(out.view(), "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0000\\u001f\x7f\xC3\xA9\xF0\x9F\x98\x80\"");
   out.clear();
   AppendJsonString(&out, "");
@@ -226,13 +231,20 @@ TEST(ChatTemplateTest, JsonStringEscapesAtEveryPosition) {
   auto slow = [](std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\b') out += "\\b";
-      else if (c == '\f') out += "\\f";
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\b')
+        out += "\\b";
+      else if (c == '\f')
+        out += "\\f";
       else if (c < 0x20) {
         static constexpr char kHex[] = "0123456789abcdef";
         out += "\\u00";
@@ -268,12 +280,26 @@ TEST(ChatTemplateTest, JsonStringEscapesAtEveryPosition) {
 TEST(ChatTemplateTest, FloatsLikePythonRepr) {
   // repr(x) in CPython 3.11 for each x.
   const std::pair<double, std::string_view> cases[] = {
-      {0.0, "0.0"}, {-0.0, "-0.0"}, {1.0, "1.0"}, {0.1, "0.1"}, {-2.5, "-2.5"},
-      {1e16, "1e+16"}, {1e15, "1000000000000000.0"}, {9999999999999998.0, "9999999999999998.0"},
-      {1e-4, "0.0001"}, {1e-5, "1e-05"}, {0.00012345, "0.00012345"}, {1.5e300, "1.5e+300"},
-      {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
-      {123456789012345678.0, "1.2345678901234568e+17"}, {100.0, "100.0"}, {1e22, "1e+22"},
-      {0.30000000000000004, "0.30000000000000004"}, {-1e-7, "-1e-07"}, {12.5e-3, "0.0125"},
+      {0.0, "0.0"},
+      {-0.0, "-0.0"},
+      {1.0, "1.0"},
+      {0.1, "0.1"},
+      {-2.5, "-2.5"},
+      {1e16, "1e+16"},
+      {1e15, "1000000000000000.0"},
+      {9999999999999998.0, "9999999999999998.0"},
+      {1e-4, "0.0001"},
+      {1e-5, "1e-05"},
+      {0.00012345, "0.00012345"},
+      {1.5e300, "1.5e+300"},
+      {5e-324, "5e-324"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"},
+      {123456789012345678.0, "1.2345678901234568e+17"},
+      {100.0, "100.0"},
+      {1e22, "1e+22"},
+      {0.30000000000000004, "0.30000000000000004"},
+      {-1e-7, "-1e-07"},
+      {12.5e-3, "0.0125"},
   };
   for (const auto& [x, want] : cases) {
     TextBuffer out;

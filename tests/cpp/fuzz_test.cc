@@ -18,10 +18,43 @@ namespace hermes_stream {
 namespace {
 
 const std::vector<std::string> kPieces = {
-    "<think>", "</think>", "<tool_call>", "</tool_call>", "<", "</", "<th", "<tool_", "{", "}",
-    "[", "]", "\"", "\\", "\\u", "d83d", "\\ude00", ":", ",", " ", "\n", "\"name\"", "\"arguments\"",
-    "\"f\"", "1e999", "-0.5", "true", "null", "\xE2\x82", "\xAC", "\xFF", "\xED\xA0\x80", "\xF0\x9F",
-    std::string("\0", 1), "a", "\xC3\xA9", "{\"name\": \"f\", \"arguments\": {",
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "</tool_call>",
+    "<",
+    "</",
+    "<th",
+    "<tool_",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "\\",
+    "\\u",
+    "d83d",
+    "\\ude00",
+    ":",
+    ",",
+    " ",
+    "\n",
+    "\"name\"",
+    "\"arguments\"",
+    "\"f\"",
+    "1e999",
+    "-0.5",
+    "true",
+    "null",
+    "\xE2\x82",
+    "\xAC",
+    "\xFF",
+    "\xED\xA0\x80",
+    "\xF0\x9F",
+    std::string("\0", 1),
+    "a",
+    "\xC3\xA9",
+    "{\"name\": \"f\", \"arguments\": {",
 };
 
 std::string Generate(std::mt19937_64& rng) {
@@ -95,9 +128,9 @@ TEST(Fuzz, RandomInputsAndChunkings) {
 }
 
 TEST(Fuzz, BudgetAndTokenIds) {
-  std::vector<std::string> pieces = {"<think>", "</think>", "<tool_call>", "</tool_call>", "\n",
-                                     "{\"name\": \"f\"}", "x", "\xE2\x82", "\xAC", "<", "think>",
-                                     "<|im_end|>"};
+  std::vector<std::string> pieces = {
+      "<think>",  "</think>", "<tool_call>", "</tool_call>", "\n",        "{\"name\": \"f\"}", "x",
+      "\xE2\x82", "\xAC",     "<",           "think>",       "<|im_end|>"};
   std::vector<bool> present(pieces.size(), true);
   auto vocab = std::make_shared<Vocab>(pieces, present, std::vector<std::int64_t>{11});
   std::mt19937_64 rng(7);

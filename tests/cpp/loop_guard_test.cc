@@ -90,8 +90,10 @@ void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len,
   for (int trial = 0; trial < trials; ++trial) {
     const std::int64_t m =
         3 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_extra_repeats + 1));
-    const std::int64_t max_p = 1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_p_limit));
-    const std::int64_t span = 1 + static_cast<std::int64_t>(rng() % (4 * static_cast<unsigned>(max_p_limit)));
+    const std::int64_t max_p =
+        1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(max_p_limit));
+    const std::int64_t span =
+        1 + static_cast<std::int64_t>(rng() % (4 * static_cast<unsigned>(max_p_limit)));
     const int alphabet = 1 + static_cast<int>(rng() % 4);
     std::vector<std::int64_t> x;
     const int len = static_cast<int>(rng() % static_cast<unsigned>(max_len));
@@ -99,9 +101,9 @@ void RandomTrials(std::uint64_t seed, int trials, int max_p_limit, int max_len,
       if (rng() % 3 == 0 && !x.empty()) {  // repeat a recent piece a few times
         const std::size_t back =
             1 + rng() % std::min<std::size_t>(x.size(), static_cast<std::size_t>(max_p_limit) + 2);
-        const int reps = 1 + static_cast<int>(rng() % static_cast<unsigned>(3 + 2 * max_extra_repeats));
-        const std::vector<std::int64_t> piece(x.end() - static_cast<std::ptrdiff_t>(back),
-                                              x.end());
+        const int reps =
+            1 + static_cast<int>(rng() % static_cast<unsigned>(3 + 2 * max_extra_repeats));
+        const std::vector<std::int64_t> piece(x.end() - static_cast<std::ptrdiff_t>(back), x.end());
         for (int r = 0; r < reps; ++r) x.insert(x.end(), piece.begin(), piece.end());
         if (rng() % 2 == 0) x.pop_back();
       } else {

@@ -101,8 +101,8 @@ Outcome RunStream(const ParserOptions& options, const std::vector<Piece>& pieces
     const auto& segs = p.segments();
     for (std::size_t i = 0; i < segs.size(); ++i) {
       EXPECT_FALSE(segs[i].text.empty()) << "empty segment " << i;
-      if (i > 0 && (segs[i].kind == SegmentKind::kReasoning ||
-                    segs[i].kind == SegmentKind::kContent)) {
+      if (i > 0 &&
+          (segs[i].kind == SegmentKind::kReasoning || segs[i].kind == SegmentKind::kContent)) {
         EXPECT_NE(segs[i].kind, segs[i - 1].kind) << "unmerged segment " << i;
       }
     }
@@ -260,7 +260,7 @@ TEST(StreamParser, HoldsOnlyLiveTagPrefixes) {
   StreamParser p(Opts());
   EXPECT_EQ(p.Feed("a<", 1).content, "a");  // '<' could start <think>
   EXPECT_EQ(p.Feed("b", 1).content, "<b");
-  EXPECT_EQ(p.Feed("x<b>y", 1).content, "x<b>y");  // "<b" cannot start a tag
+  EXPECT_EQ(p.Feed("x<b>y", 1).content, "x<b>y");    // "<b" cannot start a tag
   EXPECT_EQ(p.Feed("x</thi", 1).content, "x</thi");  // </think> is not live in content
   EXPECT_EQ(p.Feed("q<thi", 1).content, "q");
   const DeltaOut& d = p.Feed("nk>r", 1);
@@ -294,9 +294,9 @@ TEST(StreamParser, Utf8SplitAcrossFeedsAndInvalidBytes) {
   EXPECT_EQ(p.Feed("\xAC", 1).reasoning, "\xE2\x82\xAC");
   EXPECT_TRUE(p.Feed("\xF0\x9F", 1).empty());
   EXPECT_EQ(p.Finish().reasoning, kFffd);
-  EXPECT_EQ(SegsOf(p), (Segs{{"tag", "<think>"},
-                             {"reasoning", std::string(kFffd) + "\xE2\x82\xAC" +
-                                               std::string(kFffd)}}));
+  EXPECT_EQ(SegsOf(p),
+            (Segs{{"tag", "<think>"},
+                  {"reasoning", std::string(kFffd) + "\xE2\x82\xAC" + std::string(kFffd)}}));
 }
 
 TEST(StreamParser, EmptyFeedsProduceEmptyDeltas) {
@@ -331,8 +331,8 @@ TEST(StreamParser, TagsSplitAtEveryBytePositionGiveSameResult) {
     for (const char* input : kChunkingInputs) {
       const std::string_view s = input;
       const Outcome whole = RunWhole(options, s);
-      SCOPED_TRACE(std::string("input=") + input + " budget=" +
-                   std::to_string(options.reasoning_budget) +
+      SCOPED_TRACE(std::string("input=") + input +
+                   " budget=" + std::to_string(options.reasoning_budget) +
                    " start_in_reasoning=" + std::to_string(options.start_in_reasoning));
       for (std::size_t i = 0; i <= s.size(); ++i) {
         for (std::size_t j = i; j <= s.size(); ++j) {
@@ -361,12 +361,11 @@ TEST(StreamParser, LosslessOnValidInput) {
 }
 
 TEST(StreamParser, ExpectedSegmentsOfChunkingInputs) {
-  EXPECT_EQ(RunWhole(Opts(), "a<<think>b<</think>c<").segments,
-            (Segs{{"content", "a<"},
-                  {"tag", "<think>"},
-                  {"reasoning", "b<"},
-                  {"tag", "</think>"},
-                  {"content", "c<"}}));
+  EXPECT_EQ(RunWhole(Opts(), "a<<think>b<</think>c<").segments, (Segs{{"content", "a<"},
+                                                                      {"tag", "<think>"},
+                                                                      {"reasoning", "b<"},
+                                                                      {"tag", "</think>"},
+                                                                      {"content", "c<"}}));
   EXPECT_EQ(RunWhole(Opts(), "</think><thi<think>nk></think><think").segments,
             (Segs{{"content", "</think><thi"},
                   {"tag", "<think>"},
@@ -383,9 +382,11 @@ TEST(StreamParser, RandomChunkingMatchesSingleFeed) {
   // A longer mixed input, built deterministically.
   {
     std::string s;
-    const char* const parts[] = {"<think>", "</think>", "<", "</", "<th", "</thi", "text ",
-                                 "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xFF", "\n",
-                                 "<tool_call>", "{\"a\": 1}", "</tool_call>", "\xE2\x82"};
+    const char* const parts[] = {
+        "<think>", "</think>", "<",           "</",           "<th",
+        "</thi",   "text ",    "\xC3\xA9",    "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+        "\xFF",    "\n",       "<tool_call>", "{\"a\": 1}",   "</tool_call>",
+        "\xE2\x82"};
     std::uniform_int_distribution<std::size_t> pick(0, std::size(parts) - 1);
     for (int k = 0; k < 300; ++k) s += parts[pick(rng)];
     inputs.push_back(s);
@@ -453,12 +454,9 @@ TEST(StreamParser, BudgetForcesCloseOneTokenPerFeed) {
 }
 
 TEST(StreamParser, BudgetAbsorbsModelCloseTagSplitAcrossFeeds) {
-  const Outcome o = RunStream(Opts(3), {{"<think>", 1},
-                                  {"a", 1},
-                                  {"b", 1},
-                                  {"c", 1},
-                                  {" \n</thi", 1},
-                                  {"nk>answer", 1}});
+  const Outcome o =
+      RunStream(Opts(3),
+                {{"<think>", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {" \n</thi", 1}, {"nk>answer", 1}});
   EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
                               {"reasoning", "abc"},
                               {"forced", "\n</think>\n"},
@@ -472,12 +470,9 @@ TEST(StreamParser, BudgetAbsorbsModelCloseTagSplitAcrossFeeds) {
 }
 
 TEST(StreamParser, BudgetAbsorbsDirectCloseButOnlyOnce) {
-  const Outcome o = RunStream(Opts(3), {{"<think>", 1},
-                                  {"a", 1},
-                                  {"b", 1},
-                                  {"c", 1},
-                                  {"</think>", 1},
-                                  {"</think>", 1}});
+  const Outcome o =
+      RunStream(Opts(3),
+                {{"<think>", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {"</think>", 1}, {"</think>", 1}});
   EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
                               {"reasoning", "abc"},
                               {"forced", "\n</think>\n"},
@@ -486,7 +481,8 @@ TEST(StreamParser, BudgetAbsorbsDirectCloseButOnlyOnce) {
 }
 
 TEST(StreamParser, BudgetCloseTagAfterTextIsContent) {
-  const Outcome o = RunStream(Opts(3), {{"<think>", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {"x</think>", 1}});
+  const Outcome o =
+      RunStream(Opts(3), {{"<think>", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {"x</think>", 1}});
   EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
                               {"reasoning", "abc"},
                               {"forced", "\n</think>\n"},
@@ -511,9 +507,8 @@ TEST(StreamParser, BudgetCustomCloseTextAndTabs) {
 
 TEST(StreamParser, BudgetForceReleasesHeldTagPrefixAndUtf8AsReasoning) {
   const Outcome o = RunStream(Opts(1), {{"<think>", 1}, {"ab</thi", 1}});
-  EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
-                              {"reasoning", "ab</thi"},
-                              {"forced", "\n</think>\n"}}));
+  EXPECT_EQ(o.segments,
+            (Segs{{"tag", "<think>"}, {"reasoning", "ab</thi"}, {"forced", "\n</think>\n"}}));
   ASSERT_EQ(o.deltas.size(), 3u);
   EXPECT_EQ(o.deltas[1].reasoning, "ab</thi");
   EXPECT_TRUE(o.deltas[1].forced);
@@ -544,9 +539,8 @@ TEST(StreamParser, BudgetReachedForcesAgainWhenReasoningReopens) {
 
 TEST(StreamParser, BudgetZeroClosesRightAfterThink) {
   const Outcome o = RunWhole(Opts(0), "<think>abc</think>x");
-  EXPECT_EQ(o.segments, (Segs{{"tag", "<think>"},
-                              {"forced", "\n</think>\n"},
-                              {"content", "abc</think>x"}}));
+  EXPECT_EQ(o.segments,
+            (Segs{{"tag", "<think>"}, {"forced", "\n</think>\n"}, {"content", "abc</think>x"}}));
   EXPECT_TRUE(o.budget_exceeded);
   EXPECT_EQ(o.reasoning, "");
   EXPECT_EQ(o.content, "abc</think>x");

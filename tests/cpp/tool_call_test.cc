@@ -33,9 +33,9 @@ std::string Validate(std::string_view text, std::size_t depth = 64) {
 }
 
 TEST(JsonValidator, AcceptsRfc8259Values) {
-  for (std::string_view ok : {"{}", "[]", "0", "-0.5e+10", "1E9", "true", "false", "null",
-                              R"("a\"\\\/\b\f\n\r\t")", R"("\u00e9\ud83d\ude00")",
-                              R"({"a": [1, {"b": null}], "c": "\u0000"})", " \n{ } \t"}) {
+  for (std::string_view ok :
+       {"{}", "[]", "0", "-0.5e+10", "1E9", "true", "false", "null", R"("a\"\\\/\b\f\n\r\t")",
+        R"("\u00e9\ud83d\ude00")", R"({"a": [1, {"b": null}], "c": "\u0000"})", " \n{ } \t"}) {
     EXPECT_EQ(Validate(ok), "ok") << ok;
   }
 }
@@ -128,9 +128,10 @@ TEST(ToolCalls, StreamsNameThenArgumentsVerbatim) {
 }
 
 TEST(ToolCalls, ArgumentsFirstStringEncodedAndMissing) {
-  Call r = RunParser({"<tool_call>{\"arguments\": {\"x\": 1}, \"name\": \"f\"}</tool_call>"
-                "<tool_call>{\"name\": \"g\", \"arguments\": \"{\\\"q\\\": \\\"\\\\u00e9\\\"}  \"}"
-                "</tool_call><tool_call>{\"name\": \"h\"}</tool_call>"});
+  Call r =
+      RunParser({"<tool_call>{\"arguments\": {\"x\": 1}, \"name\": \"f\"}</tool_call>"
+                 "<tool_call>{\"name\": \"g\", \"arguments\": \"{\\\"q\\\": \\\"\\\\u00e9\\\"}  \"}"
+                 "</tool_call><tool_call>{\"name\": \"h\"}</tool_call>"});
   ASSERT_EQ(r.calls.size(), 3u);
   EXPECT_EQ(r.calls[0].arguments, "{\"x\": 1}");
   EXPECT_EQ(r.calls[1].arguments, "{\"q\": \"\\u00e9\"}");
@@ -165,8 +166,9 @@ TEST(ToolCalls, UnknownToolIsNotStreamed) {
 }
 
 TEST(ToolCalls, HostileBodiesDoNotCrash) {
-  Call deep = RunParser({"<tool_call>{\"name\": \"f\", \"arguments\": {\"x\": " + std::string(200000, '[') +
-                   "</tool_call>"});
+  Call deep =
+      RunParser({"<tool_call>{\"name\": \"f\", \"arguments\": {\"x\": " + std::string(200000, '[') +
+                 "</tool_call>"});
   EXPECT_EQ(deep.calls[0].error.rfind("nesting too deep at byte", 0), 0u);
   std::string many;
   for (int i = 0; i < 10000; ++i) many += "<tool_call>{\"a\": 1}";

@@ -159,8 +159,8 @@ TEST(ValidUtf8PrefixLength, Multibyte) {
   EXPECT_EQ(ValidUtf8PrefixLength("\xC2\x80"), 2u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xDF\xBF"), 2u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xE0\xA0\x80"), 3u);
-  EXPECT_EQ(ValidUtf8PrefixLength("\xED\x9F\xBF"), 3u);      // U+D7FF, last before surrogates
-  EXPECT_EQ(ValidUtf8PrefixLength("\xEE\x80\x80"), 3u);      // U+E000, first after surrogates
+  EXPECT_EQ(ValidUtf8PrefixLength("\xED\x9F\xBF"), 3u);  // U+D7FF, last before surrogates
+  EXPECT_EQ(ValidUtf8PrefixLength("\xEE\x80\x80"), 3u);  // U+E000, first after surrogates
   EXPECT_EQ(ValidUtf8PrefixLength("\xEF\xBF\xBF"), 3u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xF0\x90\x80\x80"), 4u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xF4\x8F\xBF\xBF"), 4u);  // U+10FFFF
@@ -178,11 +178,13 @@ TEST(ValidUtf8PrefixLength, StopsBeforeIncompleteSequence) {
 
 TEST(ValidUtf8PrefixLength, StopsAtIllFormedByte) {
   EXPECT_EQ(ValidUtf8PrefixLength("\x80"), 0u);
-  EXPECT_EQ(ValidUtf8PrefixLength("ab\xBF" "cd"), 2u);
+  EXPECT_EQ(ValidUtf8PrefixLength("ab\xBF"
+                                  "cd"),
+            2u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xC0\xAF"), 0u);
   EXPECT_EQ(ValidUtf8PrefixLength("\xC1\xBF"), 0u);
-  EXPECT_EQ(ValidUtf8PrefixLength("\xE0\x80\x80"), 0u);  // overlong
-  EXPECT_EQ(ValidUtf8PrefixLength("\xED\xA0\x80"), 0u);  // surrogate
+  EXPECT_EQ(ValidUtf8PrefixLength("\xE0\x80\x80"), 0u);      // overlong
+  EXPECT_EQ(ValidUtf8PrefixLength("\xED\xA0\x80"), 0u);      // surrogate
   EXPECT_EQ(ValidUtf8PrefixLength("\xF4\x90\x80\x80"), 0u);  // > U+10FFFF
   EXPECT_EQ(ValidUtf8PrefixLength("\xF0\x80\x80\x80"), 0u);  // overlong
   EXPECT_EQ(ValidUtf8PrefixLength("\xF5\x80\x80\x80"), 0u);
@@ -239,60 +241,24 @@ TEST(Utf8Sanitizer, CpythonReplaceTable) {
   };
   // Each row checked with python3: bytes.fromhex(in).decode("utf-8", "replace").
   const Case cases[] = {
-      {"80", "?"},
-      {"BF", "?"},
-      {"8080", "??"},
-      {"C0", "?"},
-      {"C1", "?"},
-      {"C0AF", "??"},
-      {"C1BF", "??"},
-      {"C2", "?"},
-      {"C27F", "?7F"},
-      {"C2C2", "??"},
-      {"DF", "?"},
-      {"E0", "?"},
-      {"E080", "??"},
-      {"E08080", "???"},
-      {"E09F80", "???"},
-      {"E0A0", "?"},
-      {"E0A080", "E0A080"},
-      {"ED", "?"},
-      {"EDA0", "??"},
-      {"EDA080", "???"},
-      {"EDBFBF", "???"},
-      {"ED9FBF", "ED9FBF"},
-      {"F0", "?"},
-      {"F08F", "??"},
-      {"F0808080", "????"},
-      {"F09080", "?"},
-      {"F0908080", "F0908080"},
-      {"F4", "?"},
-      {"F48F", "?"},
-      {"F48FBFBF", "F48FBFBF"},
-      {"F490", "??"},
-      {"F4908080", "????"},
-      {"F5", "?"},
-      {"F58080", "???"},
-      {"F8", "?"},
-      {"FC", "?"},
-      {"FE", "?"},
-      {"FF", "?"},
-      {"E282", "?"},
-      {"E282AC", "E282AC"},
-      {"F09F98", "?"},
-      {"F09F9880", "F09F9880"},
-      {"41C3", "41?"},
-      {"C341", "?41"},
-      {"E2FF", "??"},
-      {"E282FF41", "??41"},
-      {"F09FFF", "??"},
-      {"F480", "?"},
-      {"C280", "C280"},
-      {"C29F", "C29F"},
-      {"41E0A042", "41?42"},
-      {"61ED9F", "61?"},
-      {"00", "00"},
-      {"7F80C2", "7F??"},
+      {"80", "?"},          {"BF", "?"},          {"8080", "??"},
+      {"C0", "?"},          {"C1", "?"},          {"C0AF", "??"},
+      {"C1BF", "??"},       {"C2", "?"},          {"C27F", "?7F"},
+      {"C2C2", "??"},       {"DF", "?"},          {"E0", "?"},
+      {"E080", "??"},       {"E08080", "???"},    {"E09F80", "???"},
+      {"E0A0", "?"},        {"E0A080", "E0A080"}, {"ED", "?"},
+      {"EDA0", "??"},       {"EDA080", "???"},    {"EDBFBF", "???"},
+      {"ED9FBF", "ED9FBF"}, {"F0", "?"},          {"F08F", "??"},
+      {"F0808080", "????"}, {"F09080", "?"},      {"F0908080", "F0908080"},
+      {"F4", "?"},          {"F48F", "?"},        {"F48FBFBF", "F48FBFBF"},
+      {"F490", "??"},       {"F4908080", "????"}, {"F5", "?"},
+      {"F58080", "???"},    {"F8", "?"},          {"FC", "?"},
+      {"FE", "?"},          {"FF", "?"},          {"E282", "?"},
+      {"E282AC", "E282AC"}, {"F09F98", "?"},      {"F09F9880", "F09F9880"},
+      {"41C3", "41?"},      {"C341", "?41"},      {"E2FF", "??"},
+      {"E282FF41", "??41"}, {"F09FFF", "??"},     {"F480", "?"},
+      {"C280", "C280"},     {"C29F", "C29F"},     {"41E0A042", "41?42"},
+      {"61ED9F", "61?"},    {"00", "00"},         {"7F80C2", "7F??"},
   };
   for (const Case& c : cases) {
     const std::string in = FromHex(c.in);
@@ -313,8 +279,14 @@ TEST(Utf8Sanitizer, CpythonReplaceTable) {
 TEST(Utf8Sanitizer, SplitAtEveryBytePosition) {
   // Valid text with 1-, 2-, 3- and 4-byte sequences plus some ill-formed bytes.
   const std::string s =
-      "a\xC3\xA9" "b\xE2\x82\xAC" "c\xF0\x9D\x84\x9E" "d\x80" "e\xED\xA0\x80" "f\xE0\xA0"
-      "g\xF4\x8F\xBF\xBF" "h\xC2";
+      "a\xC3\xA9"
+      "b\xE2\x82\xAC"
+      "c\xF0\x9D\x84\x9E"
+      "d\x80"
+      "e\xED\xA0\x80"
+      "f\xE0\xA0"
+      "g\xF4\x8F\xBF\xBF"
+      "h\xC2";
   const std::string whole = SanitizeWhole(s);
   std::size_t unused = 0;
   EXPECT_EQ(ToHex(whole), ToHex(RefDecode(s, &unused)));
@@ -381,8 +353,8 @@ TEST(Utf8Sanitizer, HeldPrefixInterruptedByNextPiece) {
 }
 
 TEST(Utf8Sanitizer, FlushReleasesOneReplacementPerHeldSequence) {
-  for (const char* partial : {"\xC3", "\xE2", "\xE2\x82", "\xF0", "\xF0\x9F", "\xF0\x9F\x98",
-                              "\xF4\x8F\xBF"}) {
+  for (const char* partial :
+       {"\xC3", "\xE2", "\xE2\x82", "\xF0", "\xF0\x9F", "\xF0\x9F\x98", "\xF4\x8F\xBF"}) {
     Utf8Sanitizer san;
     EXPECT_EQ(san.Feed(partial), "") << ToHex(partial);
     EXPECT_TRUE(san.pending()) << ToHex(partial);
@@ -397,7 +369,9 @@ TEST(Utf8Sanitizer, FlushReleasesOneReplacementPerHeldSequence) {
 
 TEST(Utf8Sanitizer, OutputViewIsValidUntilNextCall) {
   Utf8Sanitizer san;
-  std::string first(san.Feed("a\xFF" "b"));
+  std::string first(
+      san.Feed("a\xFF"
+               "b"));
   EXPECT_EQ(first, "a" + std::string(kFffd) + "b");
   std::string second(san.Feed("\xFE"));
   EXPECT_EQ(second, kFffd);
@@ -445,7 +419,7 @@ TEST(Utf8Sanitizer, ExhaustiveShortStringsMatchIndependentDecoder) {
 
 TEST(Utf8Sanitizer, RandomBytesRandomPiecesMatchWholeFeed) {
   std::mt19937 rng(20240611u);
-  const unsigned char alphabet[] = {'a', '<', ' ', 0x80, 0x9F, 0xA0, 0xBF, 0xC2, 0xC3, 0xE0,
+  const unsigned char alphabet[] = {'a',  '<',  ' ',  0x80, 0x9F, 0xA0, 0xBF, 0xC2, 0xC3, 0xE0,
                                     0xE2, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0x82, 0xAC, 0x90};
   std::uniform_int_distribution<std::size_t> pick(0, sizeof(alphabet) - 1);
   std::uniform_int_distribution<std::size_t> length(0, 64);

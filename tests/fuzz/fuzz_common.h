@@ -57,7 +57,8 @@ class Chunker {
  public:
   explicit Chunker(std::string_view cuts) : cuts_(cuts) {}
   std::size_t Next(std::size_t left) {
-    std::size_t k = cuts_.empty() ? left : 1 + (static_cast<unsigned char>(cuts_[i_++ % cuts_.size()]) % 16);
+    std::size_t k =
+        cuts_.empty() ? left : 1 + (static_cast<unsigned char>(cuts_[i_++ % cuts_.size()]) % 16);
     return k < left ? k : left;
   }
 

@@ -34,8 +34,9 @@ Verdict Validate(JsonValidator& v, std::string_view s, std::size_t max_depth) {
       out.reason = err;
       return out;
     }
-    if (was_done) fuzz::Check(JsonValidator::IsSpace(static_cast<unsigned char>(s[i])),
-                              "only whitespace after a complete document");
+    if (was_done)
+      fuzz::Check(JsonValidator::IsSpace(static_cast<unsigned char>(s[i])),
+                  "only whitespace after a complete document");
     out.decoded += v.decoded();
   }
   return out;
@@ -54,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::Check(a.stop == b.stop && a.reason == b.reason, "deterministic after Reset()");
   fuzz::Equal(a.decoded, b.decoded, "deterministic decoding");
   if (a.reason != nullptr) {
-    const char* known[] = {je::kChar, je::kControl, je::kEscape, je::kHex, je::kSurrogate,
-                           je::kDepth};
+    const char* known[] = {je::kChar, je::kControl,   je::kEscape,
+                           je::kHex,  je::kSurrogate, je::kDepth};
     bool ok = false;
     for (const char* k : known) ok = ok || std::strcmp(k, a.reason) == 0;
     fuzz::Check(ok, "a documented rejection reason");

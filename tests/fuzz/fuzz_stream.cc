@@ -1,8 +1,8 @@
 // libFuzzer target: StreamParser on raw bytes with random options and a random chunking.
 // Invariants (SPEC §2): segments are lossless (non-forced segments joined == the sanitised
-// input when no close was forced; forced segments are the close text); deltas joined == message (reasoning, content,
-// forced text, each streamed call's id, name and arguments); without a budget, any chunking gives
-// the same segments as one feed; the UTF-8 sanitiser is chunk-independent.
+// input when no close was forced; forced segments are the close text); deltas joined == message
+// (reasoning, content, forced text, each streamed call's id, name and arguments); without a budget,
+// any chunking gives the same segments as one feed; the UTF-8 sanitiser is chunk-independent.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -53,7 +53,8 @@ std::vector<Segment> Run(const ParserOptions& base, std::string_view text, fuzz:
   std::size_t t = 0;
   while (pos < text.size()) {
     const std::size_t k = chunks.Next(text.size() - pos);
-    const std::int64_t n = tokens.empty() ? 1 : static_cast<unsigned char>(tokens[t++ % tokens.size()]) % 4;
+    const std::int64_t n =
+        tokens.empty() ? 1 : static_cast<unsigned char>(tokens[t++ % tokens.size()]) % 4;
     j.Add(p.Feed(text.substr(pos, k), n));
     pos += k;
   }

@@ -22,16 +22,33 @@ using hermes_stream::Vocab;
 namespace {
 
 const std::vector<std::string>& Pieces() {
-  static const std::vector<std::string> pieces = {
-      "<think>", "</think>", "<tool_call>", "</tool_call>", "{\"name\": \"f\", \"arguments\": ",
-      "{}", "}", "a", " ", "\xe2\x82", "\xac", "\xff", "<", "think", ">", "\n", "<|im_end|>",
-      "{\"a\": [1, \"\\u00e9\"]}", "</", "tool_call>"};
+  static const std::vector<std::string> pieces = {"<think>",
+                                                  "</think>",
+                                                  "<tool_call>",
+                                                  "</tool_call>",
+                                                  "{\"name\": \"f\", \"arguments\": ",
+                                                  "{}",
+                                                  "}",
+                                                  "a",
+                                                  " ",
+                                                  "\xe2\x82",
+                                                  "\xac",
+                                                  "\xff",
+                                                  "<",
+                                                  "think",
+                                                  ">",
+                                                  "\n",
+                                                  "<|im_end|>",
+                                                  "{\"a\": [1, \"\\u00e9\"]}",
+                                                  "</",
+                                                  "tool_call>"};
   return pieces;
 }
 
 std::shared_ptr<const Vocab> TheVocab() {
-  static const auto vocab = std::make_shared<const Vocab>(
-      Pieces(), std::vector<bool>(Pieces().size(), true), std::vector<std::int64_t>{16});
+  static const auto vocab =
+      std::make_shared<const Vocab>(Pieces(), std::vector<bool>(Pieces().size(), true),
+                                    std::vector<std::int64_t>{16});
   return vocab;
 }
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hermes_stream._types import message_to_dict
 from helpers import segment_pairs
-
+from hermes_stream._types import message_to_dict
 
 
 def test_ten_megabyte_single_delta(backend: Any) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import chunked, tool_streams
 
 import hermes_stream as hs
-from hermes_stream._types import message_to_dict
 from helpers import delta_data
+from hermes_stream._types import message_to_dict
+from strategies import chunked, tool_streams
 
 OPTS = {"reasoning_budget": 4, "id_factory": lambda i: f"call_{i}"}
 

@@ -5,15 +5,15 @@ same results as the reference ``Delta``'s Python methods (``_types.delta_repr``,
 from __future__ import annotations
 
 import types
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import chunked, tool_streams
 
 import hermes_stream as hs
 from hermes_stream import _types
+from strategies import chunked, tool_streams
 
 TOOLS = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
 STREAMS = tool_streams() | st.sampled_from(["<think>" + "ab" * 40 + "</think>x", "<think>" + "z" * 90])
@@ -97,7 +97,7 @@ def test_delta_unhashable_and_other_operands() -> None:
 def test_attribute_errors_other_than_missing_propagate() -> None:
     class Broken:
         reasoning = content = ""
-        tool_calls: list[Any] = []
+        tool_calls: ClassVar[list[Any]] = []
 
         @property
         def forced(self) -> None:

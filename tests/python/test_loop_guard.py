@@ -16,9 +16,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import hermes_stream as hs
+from helpers import segment_pairs
 from hermes_stream._types import message_to_dict
 from hermes_stream.reference.loop_guard import LoopDetector
-from helpers import segment_pairs
 
 # A byte vocabulary plus the tags as single tokens (Qwen3-like): id b is the byte b.
 THINK, END_THINK, CALL, END_CALL, IM_END = 256, 257, 258, 259, 260

@@ -24,10 +24,11 @@ pytest.importorskip("transformers", reason="needs transformers for the Qwen3 tok
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     try:
-        from hermes_stream.integrations import sglang as hsg
         from sglang.srt.entrypoints.openai.protocol import Tool
         from sglang.srt.function_call.function_call_parser import FunctionCallParser
         from sglang.srt.parser.reasoning_parser import ReasoningParser
+
+        from hermes_stream.integrations import sglang as hsg
     except ImportError as exc:  # sglang --no-deps without the light packages its parsers import
         pytest.skip(f"sglang is installed but its parser modules do not import ({exc}); "
                     "run bench/peers/install.sh", allow_module_level=True)
@@ -201,10 +202,10 @@ def test_force_reasoning_equals_prompt_opened_parser(tok: Any, case: str) -> Non
 
 # -- generated outputs and chunkings (Hypothesis) ---------------------------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from strategies import chunked, texts, tool_streams  # noqa: E402
+from strategies import chunked, texts, tool_streams
 
 _OUTPUTS = texts | tool_streams() | st.builds(lambda ws, t: ws + t, st.sampled_from(["", "\n", " \n"]),
                                               tool_streams())

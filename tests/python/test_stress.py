@@ -24,7 +24,8 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def run_threads(*targets: Callable[[], None]) -> list[BaseException]:
         def run() -> None:
             try:
                 fn()
-            except BaseException as exc:  # noqa: BLE001 - reported to the test
+            except BaseException as exc:  # reported to the test
                 errors.append(exc)
 
         return run
@@ -625,7 +626,7 @@ def test_single_parser_shared_by_threads(backend: Any, switch_often: None) -> No
                     continue
                 accepted.append(d.content)
                 try:
-                    p.message  # reading while others feed: refused or consistent
+                    _ = p.message  # reading while others feed: refused or consistent
                 except RuntimeError as exc:
                     assert IN_USE in str(exc)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from hermes_stream._types import message_to_dict
 from helpers import joined, run, segment_pairs
+from hermes_stream._types import message_to_dict
 
 
 def test_basic_split(backend: Any) -> None:

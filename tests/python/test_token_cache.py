@@ -35,22 +35,23 @@ def _need(path: Path) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _qwen3() -> Any:
+    path = _need(REFERENCE / "tokenizers" / "qwen3")  # first: skips without transformers
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(_need(REFERENCE / "tokenizers" / "qwen3")))
+    tok = AutoTokenizer.from_pretrained(str(path))
     tok.chat_template = CHATML
     return tok
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _llama3() -> Any:
+    model = _need(REFERENCE / "tokenizers" / "llama-3" / "tokenizer.model")  # first: may skip
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
-    model = _need(REFERENCE / "tokenizers" / "llama-3" / "tokenizer.model")
     backend = TikTokenConverter(str(model), pattern=LLAMA3_PATTERN).converted()
     specials = sorted(LLAMA3_SPECIAL_TOKENS, key=LLAMA3_SPECIAL_TOKENS.__getitem__)
     backend.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
@@ -275,7 +276,7 @@ def test_threads_share_the_cache_and_agree() -> None:
     def work(k: int) -> None:
         try:
             results[k] = [hs.apply_chat_template(tok, c, return_dict=False) for c in convs]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     old = cache.max_bytes

@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tokenizers  # noqa: F401  (a test dependency: builds the small vocabularies)
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import texts, tool_streams
 
 import hermes_stream as hs
-from hermes_stream._types import message_to_dict
 from helpers import delta_data, texts_only
-
-import tokenizers  # noqa: E402,F401  (a test dependency: builds the small vocabularies)
+from hermes_stream._types import message_to_dict
+from strategies import texts, tool_streams
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>"]

@@ -6,10 +6,10 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import call_bodies, chunked, tool_streams
 
 import hermes_stream as hs
 from helpers import run, segment_pairs, split_at, texts_only
+from strategies import call_bodies, chunked, tool_streams
 
 IDS = {"id_factory": lambda i: f"call_{i}", "reasoning_budget": None}
 TOOLS = [
@@ -58,7 +58,7 @@ def test_chunking_invariance_on_tool_streams(text: str) -> None:
 
 @given(chunked(tool_streams().map(str.encode)))
 def test_bytes_split_inside_sequences(case: tuple[bytes, list[bytes]]) -> None:
-    data, chunks = case
+    _, chunks = case
     assert run(hs.StreamParser, chunks, **IDS) == run(hs.reference.StreamParser, chunks, **IDS)
 
 

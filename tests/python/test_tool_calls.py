@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import hermes_stream as hs
-from hermes_stream._types import message_to_dict
 from helpers import texts_only
+from hermes_stream._types import message_to_dict
 
 IDS = lambda i: f"call_{i}"  # noqa: E731
 
@@ -164,7 +164,7 @@ def test_think_close_and_call_in_one_delta(backend: Any) -> None:
     body = '{"name": "f", "arguments": {"q": 1}}'
     text = "<think>I should call f.</think>" + tc(body)
     check(backend, text, reasoning="I should call f.", content="", calls=[("f", '{"q": 1}', None, body)])
-    deltas, m = stream(backend, ["<think>I should call f.", "</think>" + tc(body)])
+    deltas, _ = stream(backend, ["<think>I should call f.", "</think>" + tc(body)])
     assert (deltas[0].reasoning, deltas[0].tool_calls) == ("I should call f.", [])
     second = deltas[1]
     assert (second.reasoning, second.content) == ("", "")

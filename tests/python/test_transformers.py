@@ -23,7 +23,7 @@ torch = pytest.importorskip(
     "torch", reason="integration test: needs `pip install torch==2.13.0 transformers` (see README)"
 )
 transformers = pytest.importorskip("transformers", reason="integration test: needs transformers")
-from transformers import AutoTokenizer, LogitsProcessor, Qwen3Config, Qwen3ForCausalLM  # noqa: E402
+from transformers import AutoTokenizer, LogitsProcessor, Qwen3Config, Qwen3ForCausalLM
 
 import hermes_stream as hs
 from hermes_stream.integrations.transformers import DeltaStreamer, ReasoningBudgetProcessor

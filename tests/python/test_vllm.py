@@ -347,7 +347,7 @@ def test_required_and_named_stream_the_calls(tok: Any, case: str, choice: str) -
     adjusted = _parser(tok, request).adjust_request(request)
     so = adjusted.structured_outputs
     assert so is None or so.json is None  # never forced into vLLM's JSON-list format
-    got, finish = _serve_stream(tok, request, text)
+    got, _ = _serve_stream(tok, request, text)
     chunks = CHUNKINGS["tokens"](tok, text)
     want = expected(chunks)
     assert got.calls == want.calls and got.calls  # streamed, never nothing
@@ -388,9 +388,8 @@ def test_prompt_state_from_final_turn(tok: Any, case: str, opened: bool) -> None
 def test_prompt_state_multi_token_think() -> None:
     """Llama-3 vocabulary: <think> is several tokens, so the reasoning parser decodes the final
     turn (prompt_opens_reasoning) instead of looking for one id."""
-    from peer_cases import QWEN3
-
     from hermes_stream.integrations._common import prompt_opens_reasoning, turn_ids
+    from peer_cases import QWEN3
 
     path = QWEN3.parent / "llama-3" / "tokenizer.model"
     if not path.exists():
@@ -412,10 +411,10 @@ def test_prompt_state_multi_token_think() -> None:
 
 # -- generated outputs and chunkings (Hypothesis) ---------------------------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from strategies import chunked, texts, tool_streams  # noqa: E402
+from strategies import chunked, texts, tool_streams
 
 _OUTPUTS = texts | tool_streams() | st.builds(lambda ws, t: ws + t, st.sampled_from(["", "\n", " \n"]),
                                               tool_streams())
@@ -435,7 +434,7 @@ def _stream_text(tok: Any, chunks: list[str], request: Any, reasoning: str | Non
 @given(chunked(_OUTPUTS))
 def test_generated_streams_equal_stream_parser(tok: Any, data: tuple[str, list[str]]) -> None:
     """Both parsers, and the tool parser alone: joined deltas equal hs.StreamParser's message."""
-    text, chunks = data
+    _, chunks = data
     w = expected([(c, [0]) for c in chunks])
     want = (w.reasoning, w.content, w.calls)
     for reasoning in (hv.NAME, None):
@@ -499,7 +498,7 @@ def test_generated_reasoning_parser_alone_is_lossless(tok: Any, data: tuple[str,
 def test_generated_prompt_opened_streams(tok: Any, data: tuple[str, list[str]]) -> None:
     """A final turn ending in <think> (after the thinking system prompt's "<think> </think>"):
     both parsers stream what hs.StreamParser(start_in_reasoning=True) streams."""
-    text, chunks = data
+    _, chunks = data
     prompt = tok.encode(THINKING_SYSTEM + "<think>", add_special_tokens=False)
     p = hs.StreamParser(tools=TOOLS, reasoning_budget=None, start_in_reasoning=True)
     ds = [p.feed(c) for c in chunks] + [p.finish()]

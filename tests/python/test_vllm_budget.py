@@ -126,7 +126,7 @@ class Batch:
         for i, (script, out) in live.items():
             logits[i, script[len(out)]] = 10.0
         logits = self.proc.apply(logits)
-        for i, (script, out) in live.items():
+        for i, (_, out) in live.items():
             out.append(int(torch.argmax(logits[i])))
 
     def run(self, steps: int = 10_000) -> None:

@@ -13,14 +13,11 @@ import re
 import types
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import tokenizers  # noqa: E402  (a test dependency)
-from tokenizers import (  # noqa: E402
+from tokenizers import (
     AddedToken,
     Tokenizer,
     decoders,
@@ -30,7 +27,7 @@ from tokenizers import (  # noqa: E402
     trainers,
 )
 
-from hermes_stream._vocab import LLAMA3_SPECIAL_TOKENS, Vocab  # noqa: E402
+from hermes_stream._vocab import LLAMA3_SPECIAL_TOKENS, Vocab
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 TOKENIZERS_DIR = REFERENCE / "tokenizers"

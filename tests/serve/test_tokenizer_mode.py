@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 vllm = pytest.importorskip("vllm", reason="the tokenizer mode needs vLLM (the .ci/serve stage)")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import hermes_stream as hs  # noqa: E402
+import hermes_stream as hs
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # vLLM and torch deprecations
 
@@ -33,7 +33,7 @@ TEMPLATES = {m: (ROOT / "tests" / "data" / "chat_templates" / f"{m}.jinja").read
              for m in ("hermes-4-14b", "hermes-4-70b")}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tokenizers() -> tuple[Any, Any]:
     if not QWEN3.is_dir():
         pytest.skip(f"{QWEN3} is absent")
@@ -109,7 +109,7 @@ def conversations(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, Any]
 def _outcome(fn: Any, conv: Any, kwargs: dict[str, Any]) -> tuple[str, Any]:
     try:
         return "ok", fn(conv, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - both modes must fail alike
+    except Exception as exc:  # both modes must fail alike
         return "error", type(exc).__name__
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import Server, model_of
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -270,11 +270,11 @@ class BudgetRow:
     def step(self, output_ids: Any) -> int | None:
         """Feed the output ids not seen yet; the id to force at this step, or None."""
         n = len(output_ids)
-        if n > self.n_fed and not self.done:
+        if n > self.n_fed:
             for tid in output_ids[self.n_fed:]:
-                self._feed(int(tid))
                 if self.done:
                     break
+                self._feed(int(tid))
         self.n_fed = max(self.n_fed, n)
         return self.pending[0] if self.pending and not self.done else None
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["ChunkStream", "delta_to_chunk_delta", "stream_chunks"]
 
 
 def delta_to_chunk_delta(delta: Any, reasoning_field: str = "reasoning_content") -> dict[str, Any]:
     """The ``choices[0].delta`` object for one hermes_stream delta (keys only when non-empty)."""
-    out = delta.to_openai()
+    out: dict[str, Any] = delta.to_openai()
     if reasoning_field != "reasoning_content" and "reasoning_content" in out:
         out[reasoning_field] = out.pop("reasoning_content")
     return out

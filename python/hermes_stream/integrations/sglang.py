@@ -56,7 +56,8 @@ from sglang.srt.parser.reasoning_parser import (  # noqa: E402
 
 import hermes_stream as hs  # noqa: E402
 
-from ._common import THINK_CLOSE, THINK_OPEN, MarkupAsContent, split_raw, tool_set  # noqa: E402
+from ..reference.tags import THINK_CLOSE, THINK_OPEN  # noqa: E402
+from ._common import MarkupAsContent, split_raw, tool_set  # noqa: E402
 
 __all__ = ["NAME", "HermesStreamDetector", "HermesStreamReasoningDetector", "register"]
 
@@ -66,6 +67,8 @@ NAME = "hermes_stream"
 class HermesStreamReasoningDetector(BaseReasoningFormatDetector):
     """SGLang reasoning detector: every ``<think>`` block split by ``hs.StreamParser``, all other
     text passed on raw (tool-call markup untouched) as normal text."""
+
+    _accumulated_reasoning: str  # the base class's (force_nonempty_content)
 
     def __init__(
         self,

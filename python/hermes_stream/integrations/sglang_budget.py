@@ -133,7 +133,7 @@ class HermesReasoningBudgetLogitProcessor(CustomLogitProcessor):
                 out = req.output_ids
                 if row is None or len(out) < row.n_fed:  # new request, or retracted
                     row = params[STATE_KEY] = _new_row(params, req)
-                    if row is _OFF:
+                    if isinstance(row, str):  # _OFF
                         continue
                 tid = row.step(out)
             except ReferenceError:  # the request is gone

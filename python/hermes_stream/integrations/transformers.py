@@ -62,7 +62,8 @@ from __future__ import annotations
 
 import os
 import queue
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from .._options import DEFAULT_CLOSE_TEXT, LoopGuard
 from .._parser import StreamParser
@@ -72,12 +73,12 @@ from .._vocab import Vocab
 try:  # the base classes, when transformers is there (it imports torch)
     from transformers.generation.logits_process import LogitsProcessor as _LogitsProcessorBase
 except ImportError:  # pragma: no cover - transformers absent: a plain callable still works
-    _LogitsProcessorBase = object  # type: ignore[assignment,misc]
+    _LogitsProcessorBase = object
 
 try:
     from transformers.generation.streamers import BaseStreamer as _BaseStreamer
 except ImportError:  # pragma: no cover
-    _BaseStreamer = object  # type: ignore[assignment,misc]
+    _BaseStreamer = object
 
 __all__ = ["DeltaStreamer", "ReasoningBudgetProcessor", "as_vocab"]
 
@@ -138,7 +139,7 @@ class _Row:
         self.loops: list[Any] = []  # LoopInfo of the loop guard's detections
 
 
-class ReasoningBudgetProcessor(_LogitsProcessorBase):  # type: ignore[misc,valid-type]
+class ReasoningBudgetProcessor(_LogitsProcessorBase):
     """Force the close of reasoning after ``reasoning_budget`` reasoning tokens, per batch row.
 
     Args:
@@ -326,7 +327,7 @@ class _StreamError:
         self.exc = exc
 
 
-class DeltaStreamer(_BaseStreamer):  # type: ignore[misc,valid-type]
+class DeltaStreamer(_BaseStreamer):
     """A ``generate`` streamer (batch size 1) yielding :class:`hermes_stream.Delta` objects.
 
     The first ``put`` (the prompt) is skipped; every later id goes to a

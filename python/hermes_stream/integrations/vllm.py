@@ -62,9 +62,8 @@ from vllm.tool_parsers import ToolParser, ToolParserManager
 
 import hermes_stream as hs
 
+from ..reference.tags import THINK_CLOSE, THINK_OPEN
 from ._common import (
-    THINK_CLOSE,
-    THINK_OPEN,
     MarkupAsContent,
     ReasoningSplitter,
     prompt_opens_reasoning,
@@ -332,6 +331,5 @@ ToolParserManager.register_module(NAME, module=HermesStreamToolParser)
 
 # The reasoning-budget logits processor, loadable as
 # ``--logits-processors hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor``.
-from .vllm_budget import ReasoningBudgetLogitsProcessor  # noqa: E402
 
 __all__.append("ReasoningBudgetLogitsProcessor")

@@ -25,7 +25,8 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 __all__ = ["MODE", "HermesStreamTokenizer", "register", "wrap_tokenizer"]
 
@@ -34,7 +35,7 @@ MODE = "hermes_stream"
 _inside = threading.local()  # set while hs.apply_chat_template runs: nested calls are transformers'
 
 
-def _routed(base: type) -> type:
+def _routed(base: type[Any]) -> type[Any]:
     """A subclass of ``base`` whose ``apply_chat_template`` goes through hs.apply_chat_template."""
     original = base.apply_chat_template
 
@@ -52,11 +53,12 @@ def _routed(base: type) -> type:
 
     namespace: dict[str, Any] = {"apply_chat_template": apply_chat_template,
                                  "_hermes_stream_routed": True}
-    if base.__reduce__ is not object.__reduce__:
+    base_reduce = cast("Callable[[Any], Any]", base.__reduce__)  # unbound: takes the instance
+    if base_reduce is not object.__reduce__:
         # vLLM's cached tokenizers pickle (and copy) as "rebuild from the original": rebuild,
         # then route again. (Default pickling keeps the class object itself: nothing to do.)
         def __reduce__(self: Any) -> Any:
-            return _rebuild, (base.__reduce__(self),)
+            return _rebuild, (base_reduce(self),)
 
         namespace["__reduce__"] = __reduce__
     return type(f"HermesStream{base.__name__}", (base,), namespace)

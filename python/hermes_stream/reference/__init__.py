@@ -5,10 +5,10 @@ Written to be read: it is the executable specification the native parser is test
 
 from __future__ import annotations
 
-from .._schema import ToolSet
-from .._vocab import Vocab
 from .._options import LoopGuard
+from .._schema import ToolSet
 from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCall, ToolCallDelta
+from .._vocab import Vocab
 from .chat_template import render
 from .stream_parser import StreamParser, parse
 

@@ -21,6 +21,7 @@ same errors for every input.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,10 +190,10 @@ def _tool_call(call: Any, index: int, j: int) -> str:
 
 
 def render(
-    messages: list[dict[str, Any]],
+    messages: Sequence[Mapping[str, Any]],
     *,
     model: str = "hermes-4-14b",
-    tools: list[dict[str, Any]] | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
     thinking: bool = False,
     keep_cots: bool = False,
     add_generation_prompt: bool = False,

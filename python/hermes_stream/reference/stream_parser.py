@@ -26,20 +26,21 @@ or the start of a prompt-opened stream), and at the end of a delta.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
+from .._call_records import CallRecord, build_tool_calls, new_call_id
 from .._options import (
     DEFAULT_BUDGET,
     DEFAULT_CLOSE_TEXT,
     DEFAULT_MAX_JSON_DEPTH,
-    LoopGuard,
     MAX_TOKENS,
+    LoopGuard,
     check_call_id,
     check_n_tokens,
     close_ids,
     validate_options,
 )
-from .._call_records import CallRecord, build_tool_calls, new_call_id
 from .._types import Delta, ForcedClose, LoopInfo, Message, Segment, ToolCallDelta
 from .loop_guard import LoopDetector
 from .tags import THINK_CLOSE, THINK_OPEN, TOOL_CALL_CLOSE, TOOL_CALL_OPEN, WHITESPACE, match_tag

@@ -13,7 +13,7 @@ produced by a step is appended to ``out``; the parser drains it.
 
 from __future__ import annotations
 
-from .json_validator import KEY_STATES, STRING, VALUE, VALUE_STATES, WS, ARR_FIRST, JsonValidator
+from .json_validator import ARR_FIRST, KEY_STATES, STRING, VALUE, VALUE_STATES, WS, JsonValidator
 
 OK, COMMIT, CLOSED, FAIL = 0, 1, 2, 3
 
