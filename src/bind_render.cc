@@ -3,9 +3,8 @@
 // prompt as a str.
 //
 // The conversion reads exactly what the Jinja template reads, the way transformers hands it over
-// (None-valued message keys dropped, values reduced to plain JSON-like data), and serialises tools
-// and tool-call arguments as transformers' `tojson` does (`json.dumps(x, ensure_ascii=False)`:
-// insertion order, ", " and ": ", Python's int and float repr, NaN/Infinity). It handles the
+// (None-valued message keys dropped, values reduced to plain JSON-like data), and walks tools and
+// tool-call arguments through the core's JsonWriter (transformers' `tojson`). It handles the
 // exact built-in types (dict, list, tuple, str, int, float, bool, None). Anything else it meets on
 // the way (a dict subclass, an enum, a dataclass, a str with lone surrogates, a dict key that JSON
 // rejects, nesting deeper than kMaxDepth) makes it return None: the Python facade then renders
@@ -13,8 +12,6 @@
 // common case is native and every input still renders exactly.
 #include <Python.h>
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +25,7 @@
 #include "bindings.h"
 #include "glue.h"
 #include "hermes_stream/chat_template.h"
+#include "hermes_stream/json_writer.h"
 
 namespace py = pybind11;
 
@@ -151,8 +149,8 @@ class Converter {
     req.calls.clear();
     req.tools_json.clear();
     req.has_tools = false;
-    arena_.clear();
-    arena_.Trim(std::size_t{1} << 22);  // keep at most 4 MiB between calls
+    json_.Clear();
+    json_.Trim(std::size_t{1} << 22);  // keep at most 4 MiB between calls
     tool_spans_.clear();
     arg_spans_.clear();
     owned_.clear();
@@ -235,17 +233,17 @@ class Converter {
     req.has_tools = n > 0;
     for (Py_ssize_t i = 0; i < n; ++i) {
       if (!PyDict_CheckExact(items[i])) throw NotNative{};
-      const std::size_t begin = arena_.size();
+      const std::size_t begin = json_.BeginDocument();
       Json(items[i], 0);
-      tool_spans_.push_back({begin, arena_.size() - begin});
+      tool_spans_.push_back({begin, json_.size() - begin});
     }
   }
 
-  // Points the request at the JSON texts (the arena no longer grows).
+  // Points the request at the JSON texts (the writer no longer grows).
   void Finish() {
-    for (const Span& s : tool_spans_) req.tools_json.push_back(ArenaView(s));
+    for (const Span& s : tool_spans_) req.tools_json.push_back(JsonText(s));
     for (std::size_t i = 0; i < arg_spans_.size(); ++i) {
-      req.calls[i].arguments = ArenaView(arg_spans_[i]);
+      req.calls[i].arguments = JsonText(arg_spans_[i]);
     }
   }
 
@@ -255,112 +253,100 @@ class Converter {
     std::size_t size;
   };
 
-  std::string_view ArenaView(const Span& s) const {
-    return arena_.view().substr(s.begin, s.size);
-  }
+  std::string_view JsonText(const Span& s) const { return json_.Text(s.begin, s.size); }
 
-  // tojson: json.dumps(o, ensure_ascii=False) appended to the arena.
+  // tojson: json.dumps(o, ensure_ascii=False), written by the core's JsonWriter.
   void Json(PyObject* o, int depth) {
     if (PyUnicode_CheckExact(o)) {
-      Str(o);
+      json_.String(JsonStr(o));
     } else if (PyDict_CheckExact(o)) {
       if (depth > kMaxDepth) throw NotNative{};
       Py_ssize_t pos = 0;
       PyObject* k = nullptr;
       PyObject* v = nullptr;
       bool first = true;
-      arena_.Push('{');
+      json_.BeginObject();
       while (PyDict_Next(o, &pos, &k, &v)) {
-        if (!first) arena_.Append(", ");
+        if (!first) json_.Comma();
         first = false;
         Key(k);
         Json(v, depth + 1);
       }
-      arena_.Push('}');
+      json_.EndObject();
     } else if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
       if (depth > kMaxDepth) throw NotNative{};
       const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
       PyObject** items = PySequence_Fast_ITEMS(o);
-      arena_.Push('[');
+      json_.BeginArray();
       for (Py_ssize_t i = 0; i < n; ++i) {
-        if (i != 0) arena_.Append(", ");
+        if (i != 0) json_.Comma();
         Json(items[i], depth + 1);
       }
-      arena_.Push(']');
+      json_.EndArray();
     } else if (o == Py_None) {
-      arena_.Append("null");
-    } else if (o == Py_True) {
-      arena_.Append("true");
-    } else if (o == Py_False) {
-      arena_.Append("false");
+      json_.Null();
+    } else if (o == Py_True || o == Py_False) {
+      json_.Bool(o == Py_True);
     } else if (PyLong_CheckExact(o)) {
-      Int(o, &arena_);
+      Int(o, /*key=*/false);
     } else if (PyFloat_CheckExact(o)) {
-      Float(PyFloat_AS_DOUBLE(o), &arena_);
+      json_.Float(PyFloat_AS_DOUBLE(o));
     } else {
       throw NotNative{};  // the Python path converts it (or raises as transformers does)
     }
   }
 
-  void Str(PyObject* o) {
+  // The UTF-8 text of a str for the writer (not kept: the writer copies it).
+  static std::string_view JsonStr(PyObject* o) {
     Py_ssize_t size = 0;
     const char* data = Utf8(o, &size);
     if (data == nullptr) NotNativeAfterError();  // lone surrogates
-    AppendJsonString(&arena_, std::string_view(data, static_cast<std::size_t>(size)));
+    return std::string_view(data, static_cast<std::size_t>(size));
   }
 
-  // A dict key and ": " as json.dumps writes them: str keys escaped; float, True/False/None and
-  // int keys converted to their JSON text and quoted; any other key type raises in json.dumps.
+  // A dict key: json.dumps accepts str, float, bool, None and int keys; any other type raises.
   void Key(PyObject* k) {
     if (PyUnicode_CheckExact(k)) {
-      Str(k);
+      json_.Key(JsonStr(k));
+    } else if (PyFloat_CheckExact(k)) {
+      json_.FloatKey(PyFloat_AS_DOUBLE(k));
+    } else if (k == Py_True || k == Py_False) {
+      json_.BoolKey(k == Py_True);
+    } else if (k == Py_None) {
+      json_.NullKey();
+    } else if (PyLong_CheckExact(k)) {
+      Int(k, /*key=*/true);
     } else {
-      arena_.Push('"');
-      if (PyFloat_CheckExact(k)) {
-        Float(PyFloat_AS_DOUBLE(k), &arena_);
-      } else if (k == Py_True) {
-        arena_.Append("true");
-      } else if (k == Py_False) {
-        arena_.Append("false");
-      } else if (k == Py_None) {
-        arena_.Append("null");
-      } else if (PyLong_CheckExact(k)) {
-        Int(k, &arena_);
-      } else {
-        throw NotNative{};
-      }
-      arena_.Push('"');
+      throw NotNative{};
     }
-    arena_.Append(": ");
   }
 
-  static void Int(PyObject* o, TextBuffer* out) {
+  // An int as a value or a key: 64-bit ones directly, bigger ones as CPython's decimal digits.
+  void Int(PyObject* o, bool key) {
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow == 0) {
-      char buf[24];
-      const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-      out->Append(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+      if (key) {
+        json_.IntKey(v);
+      } else {
+        json_.Int(v);
+      }
       return;
     }
     PyObject* s = PyObject_Repr(o);  // big int: CPython's own decimal conversion
     if (s == nullptr) NotNativeAfterError();  // over the int digit limit: json.dumps raises
     Py_ssize_t n = 0;
     const char* d = PyUnicode_AsUTF8AndSize(s, &n);
-    if (d != nullptr) out->Append(std::string_view(d, static_cast<std::size_t>(n)));
+    if (d != nullptr) {
+      const std::string_view digits(d, static_cast<std::size_t>(n));
+      if (key) {
+        json_.BigIntKey(digits);
+      } else {
+        json_.BigInt(digits);
+      }
+    }
     Py_DECREF(s);
     if (d == nullptr) NotNativeAfterError();
-  }
-
-  // json's float: repr(x), or NaN / Infinity / -Infinity.
-  static void Float(double x, TextBuffer* out) {
-    if (std::isnan(x)) {
-      out->Append("NaN");
-    } else if (std::isinf(x)) {
-      out->Append(x > 0 ? "Infinity" : "-Infinity");
-    } else {
-      AppendPythonFloatRepr(out, x);  // = repr(x), without CPython's slower dtoa
-    }
   }
 
   // `message.tool_calls` of an assistant message.
@@ -427,16 +413,16 @@ class Converter {
       if (s == nullptr) NotNativeAfterError();
       c.name = View(s, /*steal=*/true);
     }
-    const std::size_t begin = arena_.size();
+    const std::size_t begin = json_.BeginDocument();
     Json(args, 0);
-    arg_spans_.push_back({begin, arena_.size() - begin});
+    arg_spans_.push_back({begin, json_.size() - begin});
     req.calls.push_back(c);
     return std::string();
   }
 
-  TextBuffer arena_;               // every tojson text, back to back
-  std::vector<Span> tool_spans_;   // tools' texts in arena_
-  std::vector<Span> arg_spans_;    // req.calls[i].arguments in arena_
+  JsonWriter json_;                // every tojson text, back to back
+  std::vector<Span> tool_spans_;   // tools' texts in json_
+  std::vector<Span> arg_spans_;    // req.calls[i].arguments in json_
   std::deque<std::string> owned_;  // str() texts and error reasons (deque: stable addresses)
   std::vector<PyObject*> refs_;    // strong references to every viewed str
 };
