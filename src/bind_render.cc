@@ -13,7 +13,6 @@
 #include <Python.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <new>
 #include <string>
@@ -153,7 +152,6 @@ class Converter {
     json_.Trim(std::size_t{1} << 22);  // keep at most 4 MiB between calls
     tool_spans_.clear();
     arg_spans_.clear();
-    owned_.clear();
     for (PyObject* o : refs_) Py_DECREF(o);
     refs_.clear();
   }
@@ -170,11 +168,6 @@ class Converter {
     if (!steal) Py_INCREF(s);
     refs_.push_back(s);
     return std::string_view(data, static_cast<std::size_t>(size));
-  }
-
-  std::string_view Own(std::string s) {
-    owned_.push_back(std::move(s));
-    return owned_.back();
   }
 
   // `value` as the template sees a message field: undefined, a str, or another plain value.
@@ -210,19 +203,13 @@ class Converter {
       if (r == nullptr) {
         PyErr_Clear();  // lone surrogates: not one of the four names
       } else {
-        const std::string_view name(r, static_cast<std::size_t>(n));
-        if (name == "user") m.role = ChatRole::kUser;
-        else if (name == "system") m.role = ChatRole::kSystem;
-        else if (name == "assistant") m.role = ChatRole::kAssistant;
-        else if (name == "tool") m.role = ChatRole::kTool;
+        m.role = ChatRoleFromName(std::string_view(r, static_cast<std::size_t>(n)));
       }
     } else if (role != nullptr && PyUnicode_Check(role)) {
       throw NotNative{};  // a str subclass: compared after conversion to str
     }
-    if (m.role != ChatRole::kOther) {  // the template skips other roles: nothing else is read
-      m.content = Value(Get(msg, g_content));
-      if (m.role == ChatRole::kAssistant) ToolCalls(Get(msg, g_tool_calls), &m);
-    }
+    if (TemplateReadsContent(m.role)) m.content = Value(Get(msg, g_content));
+    if (TemplateReadsToolCalls(m.role)) ToolCalls(Get(msg, g_tool_calls), &m);
     req.messages.push_back(m);
   }
 
@@ -360,17 +347,16 @@ class Converter {
     m->has_tool_calls = truthy != 0;
     if (!m->has_tool_calls) return;
     if (!PyList_CheckExact(v) && !PyTuple_CheckExact(v)) {
-      m->tool_calls_error =
-          Own("tool_calls must be a list, got " + std::string(Py_TYPE(v)->tp_name));
+      m->tool_calls_error = {TemplateErrorCode::kToolCallsNotList, 0, Py_TYPE(v)->tp_name};
       return;
     }
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
     PyObject** items = PySequence_Fast_ITEMS(v);
     m->calls_begin = static_cast<std::uint32_t>(req.calls.size());
     for (Py_ssize_t j = 0; j < n; ++j) {
-      std::string error = Call(items[j], j);
-      if (!error.empty()) {
-        m->tool_calls_error = Own(std::move(error));
+      ChatMessage::ToolCallsError error = Call(items[j], static_cast<std::uint32_t>(j));
+      if (error.code != TemplateErrorCode::kNone) {
+        m->tool_calls_error = error;
         break;
       }
     }
@@ -378,13 +364,13 @@ class Converter {
   }
 
   // One tool call: `{% if tool_call.function is defined %}{% set tool_call = tool_call.function
-  // %}`, then `tool_call.name` printed and `tool_call.arguments | tojson`. Returns the reason the
-  // template raises, or "" after appending the call.
-  std::string Call(PyObject* call, Py_ssize_t j) {
+  // %}`, then `tool_call.name` printed and `tool_call.arguments | tojson`. Returns why the
+  // template raises (the type names are static: plain values are built-in types), or kNone after
+  // appending the call.
+  ChatMessage::ToolCallsError Call(PyObject* call, std::uint32_t j) {
     if (!PyDict_CheckExact(call)) {
       if (!IsPlain(call)) throw NotNative{};
-      return "tool call " + std::to_string(j) +
-             " must be an object with 'name' and 'arguments', got " + Py_TYPE(call)->tp_name;
+      return {TemplateErrorCode::kToolCallNotObject, j, Py_TYPE(call)->tp_name};
     }
     RequireStrKeys(call);
     PyObject* target = call;
@@ -393,14 +379,12 @@ class Converter {
       target = fn;
       if (!PyDict_CheckExact(target)) {
         if (!IsPlain(target)) throw NotNative{};
-        return "tool call " + std::to_string(j) +
-               ": 'function' must be an object with 'name' and 'arguments', got " +
-               Py_TYPE(target)->tp_name;
+        return {TemplateErrorCode::kToolCallFunctionNotObject, j, Py_TYPE(target)->tp_name};
       }
     }
     if (target != call) RequireStrKeys(target);
     PyObject* args = Get(target, g_arguments);
-    if (args == nullptr) return "tool call " + std::to_string(j) + " has no 'arguments'";
+    if (args == nullptr) return {TemplateErrorCode::kToolCallWithoutArguments, j, {}};
     ChatToolCall c;
     PyObject* name = Get(target, g_name);
     if (name == nullptr) {
@@ -417,13 +401,12 @@ class Converter {
     Json(args, 0);
     arg_spans_.push_back({begin, json_.size() - begin});
     req.calls.push_back(c);
-    return std::string();
+    return {};
   }
 
   JsonWriter json_;                // every tojson text, back to back
   std::vector<Span> tool_spans_;   // tools' texts in json_
   std::vector<Span> arg_spans_;    // req.calls[i].arguments in json_
-  std::deque<std::string> owned_;  // str() texts and error reasons (deque: stable addresses)
   std::vector<PyObject*> refs_;    // strong references to every viewed str
 };
 
@@ -562,12 +545,12 @@ PyMethodDef kRenderChatDef = {
 }  // namespace
 
 void RegisterRender(py::module_& m) {
-  g_role = Intern("role");
-  g_content = Intern("content");
-  g_tool_calls = Intern("tool_calls");
-  g_function = Intern("function");
-  g_name = Intern("name");
-  g_arguments = Intern("arguments");
+  g_role = Intern(chat_keys::kRole);
+  g_content = Intern(chat_keys::kContent);
+  g_tool_calls = Intern(chat_keys::kToolCalls);
+  g_function = Intern(chat_keys::kFunction);
+  g_name = Intern(chat_keys::kName);
+  g_arguments = Intern(chat_keys::kArguments);
   PyObject* fn = PyCFunction_NewEx(&kRenderChatDef, nullptr, m.attr("__name__").ptr());
   if (fn == nullptr) throw py::error_already_set();
   m.add_object("render_chat", py::reinterpret_steal<py::object>(fn));

@@ -66,21 +66,23 @@ std::string_view RoleName(ChatRole r) {
   return "other";
 }
 
-[[noreturn]] void Fail(std::size_t index, ChatRole role, std::string_view why) {
-  std::string msg = "message " + std::to_string(index) + " (" + std::string(RoleName(role)) +
-                    "): " + std::string(why);
-  throw TemplateError(msg);
+[[noreturn]] void Fail(std::size_t index, ChatRole role, TemplateErrorCode code,
+                       std::string_view type_name = std::string_view()) {
+  TemplateFailure f;
+  f.code = code;
+  f.message = index;
+  f.role = role;
+  f.type_name = type_name;
+  throw TemplateError(f);
 }
 
 // `... + value + ...`: only a string concatenates (an undefined value or another type raises).
 std::string_view Concat(const ChatMessage& m, std::size_t index) {
   if (m.content.kind == ValueKind::kString) return m.content.text;
   if (m.content.kind == ValueKind::kUndefined) {
-    Fail(index, m.role, "content is missing or None, and the template concatenates it with +");
+    Fail(index, m.role, TemplateErrorCode::kContentUndefined);
   }
-  Fail(index, m.role,
-       "content must be a str (the template concatenates it with +), got " +
-           std::string(m.content.type_name));
+  Fail(index, m.role, TemplateErrorCode::kContentNotString, m.content.type_name);
 }
 
 // The assistant content block (template lines `{%- if message.content %}` ... `set content`).
@@ -91,10 +93,7 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
   const bool strip = opt.thinking && !opt.keep_cots;
   if (m.content.kind != ValueKind::kString) {
     if (strip) {
-      Fail(index, m.role,
-           "content must be a str (with thinking=True and keep_cots=False the template calls "
-           "content.split('</think>', 1) on it), got " +
-               std::string(m.content.type_name));
+      Fail(index, m.role, TemplateErrorCode::kContentNotStringForSplit, m.content.type_name);
     }
     Concat(m, index);  // throws
   }
@@ -104,10 +103,7 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
     // '<think> </think>' + content.split('</think>', 1)[1]
     const std::size_t at = content.find(kThinkClose);
     if (at == std::string_view::npos) {
-      Fail(index, m.role,
-           "content has no '</think>': with thinking=True and keep_cots=False the template keeps "
-           "only the text after it (content.split('</think>', 1)[1]) and raises without it; pass "
-           "keep_cots=True or include the turn's reasoning");
+      Fail(index, m.role, TemplateErrorCode::kContentWithoutThinkClose);
     }
     out->append(kStrippedThink);
     out->append(content.substr(at + kThinkClose.size()));
@@ -117,6 +113,56 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
 }
 
 }  // namespace
+
+ChatRole ChatRoleFromName(std::string_view name) {
+  if (name == "user") return ChatRole::kUser;
+  if (name == "system") return ChatRole::kSystem;
+  if (name == "assistant") return ChatRole::kAssistant;
+  if (name == "tool") return ChatRole::kTool;
+  return ChatRole::kOther;
+}
+
+std::string TemplateErrorMessage(const TemplateFailure& f) {
+  const std::string got = "got " + std::string(f.type_name);
+  const std::string call = "tool call " + std::to_string(f.call);
+  std::string why;
+  switch (f.code) {
+    case TemplateErrorCode::kNone: return "no error";
+    case TemplateErrorCode::kMessagesEmpty:
+      return "messages is empty: the template reads messages[0]";
+    case TemplateErrorCode::kBosUndefined:
+      return "bos_token is undefined: the Llama-3 format starts with it";
+    case TemplateErrorCode::kContentUndefined:
+      why = "content is missing or None, and the template concatenates it with +";
+      break;
+    case TemplateErrorCode::kContentNotString:
+      why = "content must be a str (the template concatenates it with +), " + got;
+      break;
+    case TemplateErrorCode::kContentNotStringForSplit:
+      why = "content must be a str (with thinking=True and keep_cots=False the template calls "
+            "content.split('</think>', 1) on it), " + got;
+      break;
+    case TemplateErrorCode::kContentWithoutThinkClose:
+      why = "content has no '</think>': with thinking=True and keep_cots=False the template "
+            "keeps only the text after it (content.split('</think>', 1)[1]) and raises without "
+            "it; pass keep_cots=True or include the turn's reasoning";
+      break;
+    case TemplateErrorCode::kToolCallsNotList:
+      why = "tool_calls must be a list, " + got;
+      break;
+    case TemplateErrorCode::kToolCallNotObject:
+      why = call + " must be an object with 'name' and 'arguments', " + got;
+      break;
+    case TemplateErrorCode::kToolCallFunctionNotObject:
+      why = call + ": 'function' must be an object with 'name' and 'arguments', " + got;
+      break;
+    case TemplateErrorCode::kToolCallWithoutArguments:
+      why = call + " has no 'arguments'";
+      break;
+  }
+  return "message " + std::to_string(f.message) + " (" + std::string(RoleName(f.role)) +
+         "): " + why;
+}
 
 void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out) {
   const Format& f = kFormats[opt.format == ChatFormat::kChatML ? 0 : 1];
@@ -133,10 +179,10 @@ void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out
   // Evaluation order as in the template: the tools branch emits bos_token before it reads
   // messages[0]; the other branch tests messages[0]['role'] first.
   auto require_bos = [&] {
-    if (!opt.has_bos) throw TemplateError("bos_token is undefined: the Llama-3 format starts with it");
+    if (!opt.has_bos) Fail(0, ChatRole::kOther, TemplateErrorCode::kBosUndefined);
   };
   auto require_first = [&] {
-    if (msgs.empty()) throw TemplateError("messages is empty: the template reads messages[0]");
+    if (msgs.empty()) Fail(0, ChatRole::kOther, TemplateErrorCode::kMessagesEmpty);
   };
   const std::string_view default_prompt =
       opt.thinking ? kHermesThinkingPrompt : kHermesStandardPrompt;
@@ -210,7 +256,15 @@ void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out
           if (m.content.truthy) out->append(f.end);
           break;
         }
-        if (!m.tool_calls_error.empty()) Fail(i, m.role, m.tool_calls_error);
+        if (m.tool_calls_error.code != TemplateErrorCode::kNone) {
+          TemplateFailure failure;
+          failure.code = m.tool_calls_error.code;
+          failure.message = i;
+          failure.role = m.role;
+          failure.call = m.tool_calls_error.call;
+          failure.type_name = m.tool_calls_error.type_name;
+          throw TemplateError(failure);
+        }
         for (std::uint32_t k = 0; k < m.calls_count; ++k) {
           const ChatToolCall& c = req.calls[m.calls_begin + k];
           out->append("\n<tool_call>\n{\"name\": \"");

@@ -26,17 +26,71 @@
 
 namespace hermes_stream {
 
-/// The template raised: the message says which message and why. Maps to hs.TemplateError.
-class TemplateError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 enum class ChatFormat : std::uint8_t { kChatML, kLlama3 };
 
 /// `message.role` compared with the four names the template tests; anything else (including a
 /// missing role) is kOther, which the template skips.
 enum class ChatRole : std::uint8_t { kOther, kUser, kSystem, kAssistant, kTool };
+
+/// The role a `message.role` string stands for (kOther unless one of the four names).
+ChatRole ChatRoleFromName(std::string_view name);
+
+/// The message keys the templates read, and which roles they are read for: `role` always,
+/// `content` for the four known roles, `tool_calls` for assistants; in a tool call, `function`
+/// (unwrapped when defined), then `name` and `arguments`.
+namespace chat_keys {
+inline constexpr char kRole[] = "role";
+inline constexpr char kContent[] = "content";
+inline constexpr char kToolCalls[] = "tool_calls";
+inline constexpr char kFunction[] = "function";
+inline constexpr char kName[] = "name";
+inline constexpr char kArguments[] = "arguments";
+}  // namespace chat_keys
+inline bool TemplateReadsContent(ChatRole r) { return r != ChatRole::kOther; }
+inline bool TemplateReadsToolCalls(ChatRole r) { return r == ChatRole::kAssistant; }
+
+/// Where the templates raise, in rendering order's terms. Each code has one text
+/// (TemplateErrorMessage), identical to the reference renderer's.
+enum class TemplateErrorCode : std::uint8_t {
+  kNone,
+  kMessagesEmpty,              ///< the template reads messages[0]
+  kBosUndefined,               ///< the Llama-3 format starts with bos_token
+  kContentUndefined,           ///< `'...' + content` with content missing or None
+  kContentNotString,           ///< `'...' + content` with a non-str content
+  kContentNotStringForSplit,   ///< `content.split('</think>', 1)` on a non-str content
+  kContentWithoutThinkClose,   ///< `content.split('</think>', 1)[1]` without `</think>`
+  kToolCallsNotList,           ///< `for tool_call in message.tool_calls` on a non-list
+  kToolCallNotObject,          ///< a tool call that is not an object
+  kToolCallFunctionNotObject,  ///< a tool call whose `function` is not an object
+  kToolCallWithoutArguments,   ///< `undefined | tojson`
+};
+
+/// One failure and what its text names.
+struct TemplateFailure {
+  TemplateErrorCode code = TemplateErrorCode::kNone;
+  std::size_t message = 0;      ///< index of the failing message (all codes but the first two)
+  ChatRole role = ChatRole::kOther;
+  std::uint32_t call = 0;       ///< index of the tool call (kToolCallNotObject and after)
+  std::string_view type_name;   ///< Python type name of the value (the "got <type>" codes)
+};
+
+/// The text of a failure: "message <i> (<role>): <reason>", or the reason alone for the first two
+/// codes, e.g. "message 1 (assistant): tool call 0 has no 'arguments'".
+std::string TemplateErrorMessage(const TemplateFailure& f);
+
+/// The template raised: what() is TemplateErrorMessage. Maps to hs.TemplateError.
+class TemplateError : public std::runtime_error {
+ public:
+  explicit TemplateError(const TemplateFailure& f)
+      : std::runtime_error(TemplateErrorMessage(f)), code_(f.code), message_(f.message) {}
+  TemplateErrorCode code() const noexcept { return code_; }
+  /// Index of the failing message (0 for kMessagesEmpty and kBosUndefined).
+  std::size_t message_index() const noexcept { return message_; }
+
+ private:
+  TemplateErrorCode code_;
+  std::size_t message_;
+};
 
 enum class ValueKind : std::uint8_t {
   kUndefined,  ///< key missing or None (transformers drops None-valued message keys)
@@ -63,9 +117,13 @@ struct ChatMessage {
   bool has_tool_calls = false;  ///< `message.tool_calls` is truthy (only read for assistants)
   std::uint32_t calls_begin = 0;  ///< index of the first call in ChatRequest::calls
   std::uint32_t calls_count = 0;
-  /// Non-empty: rendering this message's tool calls raises this reason (e.g. a call without
-  /// `arguments`); raised when the template reaches them.
-  std::string_view tool_calls_error;
+  /// Not kNone: rendering this message's tool calls raises (e.g. call 1 has no `arguments`);
+  /// raised, as message `index` with this role, when the template reaches them.
+  struct ToolCallsError {
+    TemplateErrorCode code = TemplateErrorCode::kNone;
+    std::uint32_t call = 0;       ///< index of the failing call
+    std::string_view type_name;   ///< type of the offending value (a static string)
+  } tool_calls_error;
 };
 
 struct ChatRequest {

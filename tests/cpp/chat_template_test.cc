@@ -41,8 +41,9 @@ class Chat {
     ++m.calls_count;
     return *this;
   }
-  Chat& CallsError(std::string_view why) {
-    req_.messages.back().tool_calls_error = why;
+  Chat& CallsError(TemplateErrorCode code, std::uint32_t call = 0,
+                   std::string_view type_name = std::string_view()) {
+    req_.messages.back().tool_calls_error = {code, call, type_name};
     return *this;
   }
   Chat& Tool(std::string_view json) {
@@ -194,12 +195,16 @@ TEST(ChatTemplateTest, RaisesWhereTheTemplateRaises) {
 
   // The first failure in rendering order wins: message 0 before message 1's tool calls.
   Chat two;
-  two.Add(ChatRole::kUser).Add(ChatRole::kAssistant).Call("f", "{}").CallsError("no arguments");
+  two.Add(ChatRole::kUser).Add(ChatRole::kAssistant).Call("f", "{}").CallsError(
+      TemplateErrorCode::kToolCallWithoutArguments, 1);
   EXPECT_EQ(ErrorOf(two, ChatOptions()).rfind("message 0 (user)", 0), 0u);
 
   Chat calls;
-  calls.Add(ChatRole::kAssistant, Str("<think>r</think>a")).Call("f", "{}").CallsError("bad call");
-  EXPECT_EQ(ErrorOf(calls, ChatOptions()), "message 0 (assistant): bad call");
+  calls.Add(ChatRole::kAssistant, Str("<think>r</think>a"))
+      .Call("f", "{}")
+      .CallsError(TemplateErrorCode::kToolCallWithoutArguments, 1);
+  EXPECT_EQ(ErrorOf(calls, ChatOptions()),
+            "message 0 (assistant): tool call 1 has no 'arguments'");
 
   Chat empty;
   EXPECT_EQ(ErrorOf(empty, ChatOptions()), "messages is empty: the template reads messages[0]");
@@ -208,6 +213,62 @@ TEST(ChatTemplateTest, RaisesWhereTheTemplateRaises) {
   Chat one;
   one.Add(ChatRole::kUser, Str("hi"));
   EXPECT_EQ(ErrorOf(one, llama), "bos_token is undefined: the Llama-3 format starts with it");
+}
+
+// The error code and message index travel with the exception; the texts are the reference
+// renderer's (python/hermes_stream/reference/render.py), which tests/python/test_render.py compares.
+TEST(ChatTemplateTest, ErrorCodesAndTexts) {
+  Chat list;
+  list.Add(ChatRole::kUser, Str("hi"))
+      .Add(ChatRole::kAssistant, Str("a"))
+      .Call("f", "{}")
+      .CallsError(TemplateErrorCode::kToolCallsNotList, 0, "dict");
+  try {
+    std::string out;
+    RenderChat(list.req(), ChatOptions(), &out);
+    ADD_FAILURE() << "no TemplateError";
+  } catch (const TemplateError& e) {
+    EXPECT_EQ(e.code(), TemplateErrorCode::kToolCallsNotList);
+    EXPECT_EQ(e.message_index(), 1u);
+    EXPECT_STREQ(e.what(), "message 1 (assistant): tool_calls must be a list, got dict");
+  }
+
+  TemplateFailure f;
+  f.message = 3;
+  f.role = ChatRole::kAssistant;
+  f.call = 2;
+  f.type_name = "int";
+  const std::pair<TemplateErrorCode, std::string_view> texts[] = {
+      {TemplateErrorCode::kContentNotString,
+       "message 3 (assistant): content must be a str (the template concatenates it with +), got "
+       "int"},
+      {TemplateErrorCode::kContentNotStringForSplit,
+       "message 3 (assistant): content must be a str (with thinking=True and keep_cots=False the "
+       "template calls content.split('</think>', 1) on it), got int"},
+      {TemplateErrorCode::kToolCallNotObject,
+       "message 3 (assistant): tool call 2 must be an object with 'name' and 'arguments', got "
+       "int"},
+      {TemplateErrorCode::kToolCallFunctionNotObject,
+       "message 3 (assistant): tool call 2: 'function' must be an object with 'name' and "
+       "'arguments', got int"},
+      {TemplateErrorCode::kToolCallWithoutArguments,
+       "message 3 (assistant): tool call 2 has no 'arguments'"},
+      {TemplateErrorCode::kMessagesEmpty, "messages is empty: the template reads messages[0]"},
+  };
+  for (const auto& [code, want] : texts) {
+    f.code = code;
+    EXPECT_EQ(TemplateErrorMessage(f), want);
+  }
+}
+
+TEST(ChatTemplateTest, RoleNames) {
+  EXPECT_EQ(ChatRoleFromName("user"), ChatRole::kUser);
+  EXPECT_EQ(ChatRoleFromName("system"), ChatRole::kSystem);
+  EXPECT_EQ(ChatRoleFromName("assistant"), ChatRole::kAssistant);
+  EXPECT_EQ(ChatRoleFromName("tool"), ChatRole::kTool);
+  EXPECT_EQ(ChatRoleFromName("User"), ChatRole::kOther);  // compared exactly, as Jinja does
+  EXPECT_EQ(ChatRoleFromName("developer"), ChatRole::kOther);
+  EXPECT_EQ(ChatRoleFromName(""), ChatRole::kOther);
 }
 
 }  // namespace
