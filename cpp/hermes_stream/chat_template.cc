@@ -114,14 +114,6 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
 
 }  // namespace
 
-ChatRole ChatRoleFromName(std::string_view name) {
-  if (name == "user") return ChatRole::kUser;
-  if (name == "system") return ChatRole::kSystem;
-  if (name == "assistant") return ChatRole::kAssistant;
-  if (name == "tool") return ChatRole::kTool;
-  return ChatRole::kOther;
-}
-
 std::string TemplateErrorMessage(const TemplateFailure& f) {
   const std::string got = "got " + std::string(f.type_name);
   const std::string call = "tool call " + std::to_string(f.call);

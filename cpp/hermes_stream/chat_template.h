@@ -32,8 +32,15 @@ enum class ChatFormat : std::uint8_t { kChatML, kLlama3 };
 /// missing role) is kOther, which the template skips.
 enum class ChatRole : std::uint8_t { kOther, kUser, kSystem, kAssistant, kTool };
 
-/// The role a `message.role` string stands for (kOther unless one of the four names).
-ChatRole ChatRoleFromName(std::string_view name);
+/// The role a `message.role` string stands for (kOther unless one of the four names). Inline:
+/// it runs once per message of every render.
+inline ChatRole ChatRoleFromName(std::string_view name) {
+  if (name == "user") return ChatRole::kUser;
+  if (name == "system") return ChatRole::kSystem;
+  if (name == "assistant") return ChatRole::kAssistant;
+  if (name == "tool") return ChatRole::kTool;
+  return ChatRole::kOther;
+}
 
 /// The message keys the templates read, and which roles they are read for: `role` always,
 /// `content` for the four known roles, `tool_calls` for assistants; in a tool call, `function`
