@@ -3,9 +3,8 @@
 // prompt as a str.
 //
 // The conversion reads exactly what the Jinja template reads, the way transformers hands it over
-// (None-valued message keys dropped, values reduced to plain JSON-like data), and serialises tools
-// and tool-call arguments as transformers' `tojson` does (`json.dumps(x, ensure_ascii=False)`:
-// insertion order, ", " and ": ", Python's int and float repr, NaN/Infinity). It handles the
+// (None-valued message keys dropped, values reduced to plain JSON-like data), and walks tools and
+// tool-call arguments through the core's JsonWriter (transformers' `tojson`). It handles the
 // exact built-in types (dict, list, tuple, str, int, float, bool, None). Anything else it meets on
 // the way (a dict subclass, an enum, a dataclass, a str with lone surrogates, a dict key that JSON
 // rejects, nesting deeper than kMaxDepth) makes it return None: the Python facade then renders
@@ -13,10 +12,7 @@
 // common case is native and every input still renders exactly.
 #include <Python.h>
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <new>
 #include <string>
@@ -28,6 +24,7 @@
 #include "bindings.h"
 #include "glue.h"
 #include "hermes_stream/chat_template.h"
+#include "hermes_stream/json_writer.h"
 
 namespace py = pybind11;
 
@@ -151,11 +148,10 @@ class Converter {
     req.calls.clear();
     req.tools_json.clear();
     req.has_tools = false;
-    arena_.clear();
-    arena_.Trim(std::size_t{1} << 22);  // keep at most 4 MiB between calls
+    json_.Clear();
+    json_.Trim(std::size_t{1} << 22);  // keep at most 4 MiB between calls
     tool_spans_.clear();
     arg_spans_.clear();
-    owned_.clear();
     for (PyObject* o : refs_) Py_DECREF(o);
     refs_.clear();
   }
@@ -174,11 +170,6 @@ class Converter {
     return std::string_view(data, static_cast<std::size_t>(size));
   }
 
-  std::string_view Own(std::string s) {
-    owned_.push_back(std::move(s));
-    return owned_.back();
-  }
-
   // `value` as the template sees a message field: undefined, a str, or another plain value.
   ChatValue Value(PyObject* v) {
     ChatValue out;
@@ -191,7 +182,7 @@ class Converter {
     }
     if (!IsPlain(v)) throw NotNative{};
     out.kind = ValueKind::kOther;
-    PyObject* s = PyObject_Str(v);  // what {{ value }} prints
+    PyObject* s = PyObject_Str(v);            // what {{ value }} prints
     if (s == nullptr) NotNativeAfterError();  // e.g. an int over the str() digit limit
     out.text = View(s, /*steal=*/true);
     const int t = PyObject_IsTrue(v);
@@ -212,19 +203,13 @@ class Converter {
       if (r == nullptr) {
         PyErr_Clear();  // lone surrogates: not one of the four names
       } else {
-        const std::string_view name(r, static_cast<std::size_t>(n));
-        if (name == "user") m.role = ChatRole::kUser;
-        else if (name == "system") m.role = ChatRole::kSystem;
-        else if (name == "assistant") m.role = ChatRole::kAssistant;
-        else if (name == "tool") m.role = ChatRole::kTool;
+        m.role = ChatRoleFromName(std::string_view(r, static_cast<std::size_t>(n)));
       }
     } else if (role != nullptr && PyUnicode_Check(role)) {
       throw NotNative{};  // a str subclass: compared after conversion to str
     }
-    if (m.role != ChatRole::kOther) {  // the template skips other roles: nothing else is read
-      m.content = Value(Get(msg, g_content));
-      if (m.role == ChatRole::kAssistant) ToolCalls(Get(msg, g_tool_calls), &m);
-    }
+    if (TemplateReadsContent(m.role)) m.content = Value(Get(msg, g_content));
+    if (TemplateReadsToolCalls(m.role)) ToolCalls(Get(msg, g_tool_calls), &m);
     req.messages.push_back(m);
   }
 
@@ -235,17 +220,17 @@ class Converter {
     req.has_tools = n > 0;
     for (Py_ssize_t i = 0; i < n; ++i) {
       if (!PyDict_CheckExact(items[i])) throw NotNative{};
-      const std::size_t begin = arena_.size();
+      const std::size_t begin = json_.BeginDocument();
       Json(items[i], 0);
-      tool_spans_.push_back({begin, arena_.size() - begin});
+      tool_spans_.push_back({begin, json_.size() - begin});
     }
   }
 
-  // Points the request at the JSON texts (the arena no longer grows).
+  // Points the request at the JSON texts (the writer no longer grows).
   void Finish() {
-    for (const Span& s : tool_spans_) req.tools_json.push_back(ArenaView(s));
+    for (const Span& s : tool_spans_) req.tools_json.push_back(JsonText(s));
     for (std::size_t i = 0; i < arg_spans_.size(); ++i) {
-      req.calls[i].arguments = ArenaView(arg_spans_[i]);
+      req.calls[i].arguments = JsonText(arg_spans_[i]);
     }
   }
 
@@ -255,112 +240,100 @@ class Converter {
     std::size_t size;
   };
 
-  std::string_view ArenaView(const Span& s) const {
-    return arena_.view().substr(s.begin, s.size);
-  }
+  std::string_view JsonText(const Span& s) const { return json_.Text(s.begin, s.size); }
 
-  // tojson: json.dumps(o, ensure_ascii=False) appended to the arena.
+  // tojson: json.dumps(o, ensure_ascii=False), written by the core's JsonWriter.
   void Json(PyObject* o, int depth) {
     if (PyUnicode_CheckExact(o)) {
-      Str(o);
+      json_.String(JsonStr(o));
     } else if (PyDict_CheckExact(o)) {
       if (depth > kMaxDepth) throw NotNative{};
       Py_ssize_t pos = 0;
       PyObject* k = nullptr;
       PyObject* v = nullptr;
       bool first = true;
-      arena_.Push('{');
+      json_.BeginObject();
       while (PyDict_Next(o, &pos, &k, &v)) {
-        if (!first) arena_.Append(", ");
+        if (!first) json_.Comma();
         first = false;
         Key(k);
         Json(v, depth + 1);
       }
-      arena_.Push('}');
+      json_.EndObject();
     } else if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
       if (depth > kMaxDepth) throw NotNative{};
       const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
       PyObject** items = PySequence_Fast_ITEMS(o);
-      arena_.Push('[');
+      json_.BeginArray();
       for (Py_ssize_t i = 0; i < n; ++i) {
-        if (i != 0) arena_.Append(", ");
+        if (i != 0) json_.Comma();
         Json(items[i], depth + 1);
       }
-      arena_.Push(']');
+      json_.EndArray();
     } else if (o == Py_None) {
-      arena_.Append("null");
-    } else if (o == Py_True) {
-      arena_.Append("true");
-    } else if (o == Py_False) {
-      arena_.Append("false");
+      json_.Null();
+    } else if (o == Py_True || o == Py_False) {
+      json_.Bool(o == Py_True);
     } else if (PyLong_CheckExact(o)) {
-      Int(o, &arena_);
+      Int(o, /*key=*/false);
     } else if (PyFloat_CheckExact(o)) {
-      Float(PyFloat_AS_DOUBLE(o), &arena_);
+      json_.Float(PyFloat_AS_DOUBLE(o));
     } else {
       throw NotNative{};  // the Python path converts it (or raises as transformers does)
     }
   }
 
-  void Str(PyObject* o) {
+  // The UTF-8 text of a str for the writer (not kept: the writer copies it).
+  static std::string_view JsonStr(PyObject* o) {
     Py_ssize_t size = 0;
     const char* data = Utf8(o, &size);
     if (data == nullptr) NotNativeAfterError();  // lone surrogates
-    AppendJsonString(&arena_, std::string_view(data, static_cast<std::size_t>(size)));
+    return std::string_view(data, static_cast<std::size_t>(size));
   }
 
-  // A dict key and ": " as json.dumps writes them: str keys escaped; float, True/False/None and
-  // int keys converted to their JSON text and quoted; any other key type raises in json.dumps.
+  // A dict key: json.dumps accepts str, float, bool, None and int keys; any other type raises.
   void Key(PyObject* k) {
     if (PyUnicode_CheckExact(k)) {
-      Str(k);
+      json_.Key(JsonStr(k));
+    } else if (PyFloat_CheckExact(k)) {
+      json_.FloatKey(PyFloat_AS_DOUBLE(k));
+    } else if (k == Py_True || k == Py_False) {
+      json_.BoolKey(k == Py_True);
+    } else if (k == Py_None) {
+      json_.NullKey();
+    } else if (PyLong_CheckExact(k)) {
+      Int(k, /*key=*/true);
     } else {
-      arena_.Push('"');
-      if (PyFloat_CheckExact(k)) {
-        Float(PyFloat_AS_DOUBLE(k), &arena_);
-      } else if (k == Py_True) {
-        arena_.Append("true");
-      } else if (k == Py_False) {
-        arena_.Append("false");
-      } else if (k == Py_None) {
-        arena_.Append("null");
-      } else if (PyLong_CheckExact(k)) {
-        Int(k, &arena_);
-      } else {
-        throw NotNative{};
-      }
-      arena_.Push('"');
+      throw NotNative{};
     }
-    arena_.Append(": ");
   }
 
-  static void Int(PyObject* o, TextBuffer* out) {
+  // An int as a value or a key: 64-bit ones directly, bigger ones as CPython's decimal digits.
+  void Int(PyObject* o, bool key) {
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow == 0) {
-      char buf[24];
-      const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-      out->Append(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+      if (key) {
+        json_.IntKey(v);
+      } else {
+        json_.Int(v);
+      }
       return;
     }
-    PyObject* s = PyObject_Repr(o);  // big int: CPython's own decimal conversion
+    PyObject* s = PyObject_Repr(o);           // big int: CPython's own decimal conversion
     if (s == nullptr) NotNativeAfterError();  // over the int digit limit: json.dumps raises
     Py_ssize_t n = 0;
     const char* d = PyUnicode_AsUTF8AndSize(s, &n);
-    if (d != nullptr) out->Append(std::string_view(d, static_cast<std::size_t>(n)));
+    if (d != nullptr) {
+      const std::string_view digits(d, static_cast<std::size_t>(n));
+      if (key) {
+        json_.BigIntKey(digits);
+      } else {
+        json_.BigInt(digits);
+      }
+    }
     Py_DECREF(s);
     if (d == nullptr) NotNativeAfterError();
-  }
-
-  // json's float: repr(x), or NaN / Infinity / -Infinity.
-  static void Float(double x, TextBuffer* out) {
-    if (std::isnan(x)) {
-      out->Append("NaN");
-    } else if (std::isinf(x)) {
-      out->Append(x > 0 ? "Infinity" : "-Infinity");
-    } else {
-      AppendPythonFloatRepr(out, x);  // = repr(x), without CPython's slower dtoa
-    }
   }
 
   // `message.tool_calls` of an assistant message.
@@ -374,17 +347,16 @@ class Converter {
     m->has_tool_calls = truthy != 0;
     if (!m->has_tool_calls) return;
     if (!PyList_CheckExact(v) && !PyTuple_CheckExact(v)) {
-      m->tool_calls_error =
-          Own("tool_calls must be a list, got " + std::string(Py_TYPE(v)->tp_name));
+      m->tool_calls_error = {TemplateErrorCode::kToolCallsNotList, 0, Py_TYPE(v)->tp_name};
       return;
     }
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
     PyObject** items = PySequence_Fast_ITEMS(v);
     m->calls_begin = static_cast<std::uint32_t>(req.calls.size());
     for (Py_ssize_t j = 0; j < n; ++j) {
-      std::string error = Call(items[j], j);
-      if (!error.empty()) {
-        m->tool_calls_error = Own(std::move(error));
+      ChatMessage::ToolCallsError error = Call(items[j], static_cast<std::uint32_t>(j));
+      if (error.code != TemplateErrorCode::kNone) {
+        m->tool_calls_error = error;
         break;
       }
     }
@@ -392,13 +364,13 @@ class Converter {
   }
 
   // One tool call: `{% if tool_call.function is defined %}{% set tool_call = tool_call.function
-  // %}`, then `tool_call.name` printed and `tool_call.arguments | tojson`. Returns the reason the
-  // template raises, or "" after appending the call.
-  std::string Call(PyObject* call, Py_ssize_t j) {
+  // %}`, then `tool_call.name` printed and `tool_call.arguments | tojson`. Returns why the
+  // template raises (the type names are static: plain values are built-in types), or kNone after
+  // appending the call.
+  ChatMessage::ToolCallsError Call(PyObject* call, std::uint32_t j) {
     if (!PyDict_CheckExact(call)) {
       if (!IsPlain(call)) throw NotNative{};
-      return "tool call " + std::to_string(j) +
-             " must be an object with 'name' and 'arguments', got " + Py_TYPE(call)->tp_name;
+      return {TemplateErrorCode::kToolCallNotObject, j, Py_TYPE(call)->tp_name};
     }
     RequireStrKeys(call);
     PyObject* target = call;
@@ -407,14 +379,12 @@ class Converter {
       target = fn;
       if (!PyDict_CheckExact(target)) {
         if (!IsPlain(target)) throw NotNative{};
-        return "tool call " + std::to_string(j) +
-               ": 'function' must be an object with 'name' and 'arguments', got " +
-               Py_TYPE(target)->tp_name;
+        return {TemplateErrorCode::kToolCallFunctionNotObject, j, Py_TYPE(target)->tp_name};
       }
     }
     if (target != call) RequireStrKeys(target);
     PyObject* args = Get(target, g_arguments);
-    if (args == nullptr) return "tool call " + std::to_string(j) + " has no 'arguments'";
+    if (args == nullptr) return {TemplateErrorCode::kToolCallWithoutArguments, j, {}};
     ChatToolCall c;
     PyObject* name = Get(target, g_name);
     if (name == nullptr) {
@@ -427,18 +397,17 @@ class Converter {
       if (s == nullptr) NotNativeAfterError();
       c.name = View(s, /*steal=*/true);
     }
-    const std::size_t begin = arena_.size();
+    const std::size_t begin = json_.BeginDocument();
     Json(args, 0);
-    arg_spans_.push_back({begin, arena_.size() - begin});
+    arg_spans_.push_back({begin, json_.size() - begin});
     req.calls.push_back(c);
-    return std::string();
+    return {};
   }
 
-  TextBuffer arena_;               // every tojson text, back to back
-  std::vector<Span> tool_spans_;   // tools' texts in arena_
-  std::vector<Span> arg_spans_;    // req.calls[i].arguments in arena_
-  std::deque<std::string> owned_;  // str() texts and error reasons (deque: stable addresses)
-  std::vector<PyObject*> refs_;    // strong references to every viewed str
+  JsonWriter json_;               // every tojson text, back to back
+  std::vector<Span> tool_spans_;  // tools' texts in json_
+  std::vector<Span> arg_spans_;   // req.calls[i].arguments in json_
+  std::vector<PyObject*> refs_;   // strong references to every viewed str
 };
 
 // Hands out this thread's Converter (or a fresh one when it is already in use) and resets it
@@ -556,8 +525,7 @@ PyObject* RenderChatFast(PyObject* /*self*/, PyObject* const* args, Py_ssize_t n
     flags[i] = v != 0;
   }
   try {
-    return RenderChatPy(args[0], args[1], flags[0], args[3], flags[1], flags[2], flags[3],
-                        flags[4])
+    return RenderChatPy(args[0], args[1], flags[0], args[3], flags[1], flags[2], flags[3], flags[4])
         .release()
         .ptr();
   } catch (...) {
@@ -576,12 +544,12 @@ PyMethodDef kRenderChatDef = {
 }  // namespace
 
 void RegisterRender(py::module_& m) {
-  g_role = Intern("role");
-  g_content = Intern("content");
-  g_tool_calls = Intern("tool_calls");
-  g_function = Intern("function");
-  g_name = Intern("name");
-  g_arguments = Intern("arguments");
+  g_role = Intern(chat_keys::kRole);
+  g_content = Intern(chat_keys::kContent);
+  g_tool_calls = Intern(chat_keys::kToolCalls);
+  g_function = Intern(chat_keys::kFunction);
+  g_name = Intern(chat_keys::kName);
+  g_arguments = Intern(chat_keys::kArguments);
   PyObject* fn = PyCFunction_NewEx(&kRenderChatDef, nullptr, m.attr("__name__").ptr());
   if (fn == nullptr) throw py::error_already_set();
   m.add_object("render_chat", py::reinterpret_steal<py::object>(fn));

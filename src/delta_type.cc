@@ -14,8 +14,7 @@ namespace {
 // list), and so does `loop` (a private LoopInfo of exact ints and a str); the constructor
 // converts or rejects anything else. Nothing a caller can reach leads back to the Delta.
 struct DeltaObject {
-  PyObject_HEAD
-  PyObject* reasoning;
+  PyObject_HEAD PyObject* reasoning;
   PyObject* content;
   PyObject* calls;  // tuple, or NULL when there are none
   PyObject* forced;
@@ -27,8 +26,7 @@ struct DeltaObject {
 // exact int, exact strs and None (subclass instances are converted), so it cannot be part of a
 // reference cycle and is not a GC type.
 struct CallDeltaObject {
-  PyObject_HEAD
-  PyObject* index;
+  PyObject_HEAD PyObject* index;
   PyObject* id;
   PyObject* name;
   PyObject* arguments;
@@ -154,8 +152,8 @@ bool CopyCalls(PyObject* tool_calls, PyObject** out) {
         PyErr_Format(PyExc_TypeError, "Delta tool_calls items must be ToolCallDelta, got %s",
                      Py_TYPE(c)->tp_name);
       } else {
-        native = PyObject_CallFunctionObjArgs(reinterpret_cast<PyObject*>(g_call_delta_type),
-                                              f[0], f[1], f[2], f[3], nullptr);
+        native = PyObject_CallFunctionObjArgs(reinterpret_cast<PyObject*>(g_call_delta_type), f[0],
+                                              f[1], f[2], f[3], nullptr);
       }
       for (PyObject* x : f) Py_XDECREF(x);
     }
@@ -271,8 +269,8 @@ PyObject* DeltaRepr(PyObject* self) {
           ? PyUnicode_FromFormat("Delta(reasoning=%R, content=%R, tool_calls=%R, forced=%R)",
                                  d->reasoning, d->content, calls, d->forced)
           : PyUnicode_FromFormat(
-                "Delta(reasoning=%R, content=%R, tool_calls=%R, forced=%R, loop=%R)",
-                d->reasoning, d->content, calls, d->forced, d->loop);
+                "Delta(reasoning=%R, content=%R, tool_calls=%R, forced=%R, loop=%R)", d->reasoning,
+                d->content, calls, d->forced, d->loop);
   Py_DECREF(calls);
   return out;
 }
@@ -341,11 +339,21 @@ PyObject* DeltaRichCompare(PyObject* self, PyObject* other, int op) {
 }
 
 // to_openai()'s keys and the "function" type value, made once (RegisterDelta).
-enum OpenaiKey { kReasoningContent, kContent, kToolCalls, kIndex, kId, kType, kFunction, kName,
-                 kArguments, kNumKeys };
-const char* const kOpenaiKeyText[kNumKeys] = {"reasoning_content", "content", "tool_calls",
-                                              "index", "id", "type", "function", "name",
-                                              "arguments"};
+enum OpenaiKey {
+  kReasoningContent,
+  kContent,
+  kToolCalls,
+  kIndex,
+  kId,
+  kType,
+  kFunction,
+  kName,
+  kArguments,
+  kNumKeys
+};
+const char* const kOpenaiKeyText[kNumKeys] = {
+    "reasoning_content", "content", "tool_calls", "index", "id", "type",
+    "function",          "name",    "arguments"};
 PyObject* g_openai_key[kNumKeys] = {};
 
 // d[key] = value (no reference stolen); 0, or -1 with a Python error set.
@@ -425,13 +433,15 @@ PyGetSetDef kDeltaGetSet[] = {
     {"forced", DeltaGetForced, nullptr, "ForcedClose or None (a new copy per access)", nullptr},
     {"loop", DeltaGetLoop, nullptr,
      "LoopInfo when the loop guard's rule first held in this delta, else None (a new copy per "
-     "access)", nullptr},
+     "access)",
+     nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
 PyType_Slot kDeltaSlots[] = {
-    {Py_tp_doc, const_cast<char*>("What one feed() produced: reasoning, content, tool-call "
-                                  "fragments and a forced close. bool(delta) is False when empty.")},
+    {Py_tp_doc,
+     const_cast<char*>("What one feed() produced: reasoning, content, tool-call "
+                       "fragments and a forced close. bool(delta) is False when empty.")},
     {Py_tp_new, reinterpret_cast<void*>(DeltaNew)},
     {Py_tp_dealloc, reinterpret_cast<void*>(DeltaDealloc)},
     {Py_tp_members, kDeltaMembers},
@@ -445,11 +455,7 @@ PyType_Slot kDeltaSlots[] = {
 };
 
 PyType_Spec kDeltaSpec = {
-    "hermes_stream._core.Delta",
-    sizeof(DeltaObject),
-    0,
-    Py_TPFLAGS_DEFAULT,
-    kDeltaSlots,
+    "hermes_stream._core.Delta", sizeof(DeltaObject), 0, Py_TPFLAGS_DEFAULT, kDeltaSlots,
 };
 
 // ---------------------------------------------------------------------------- ToolCallDelta
@@ -471,9 +477,8 @@ PyObject* CallDeltaNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   PyObject* id = Py_None;
   PyObject* name = Py_None;
   PyObject* arguments = nullptr;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|OOU:ToolCallDelta",
-                                   const_cast<char**>(kwlist), &PyLong_Type, &index, &id, &name,
-                                   &arguments)) {
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|OOU:ToolCallDelta", const_cast<char**>(kwlist),
+                                   &PyLong_Type, &index, &id, &name, &arguments)) {
     return nullptr;
   }
   if ((id != Py_None && !PyUnicode_Check(id)) || (name != Py_None && !PyUnicode_Check(name))) {
@@ -589,11 +594,11 @@ PyObject* NewCallDelta(std::int64_t index, const std::string* id, const std::str
   c->index = PyLong_FromLongLong(index);
   c->id = id ? PyUnicode_DecodeUTF8(id->data(), static_cast<Py_ssize_t>(id->size()), nullptr)
              : Py_NewRef(Py_None);
-  c->name = name ? PyUnicode_DecodeUTF8(name->data(), static_cast<Py_ssize_t>(name->size()),
-                                        nullptr)
-                 : Py_NewRef(Py_None);
-  c->arguments = PyUnicode_DecodeUTF8(arguments.data(),
-                                      static_cast<Py_ssize_t>(arguments.size()), nullptr);
+  c->name = name
+                ? PyUnicode_DecodeUTF8(name->data(), static_cast<Py_ssize_t>(name->size()), nullptr)
+                : Py_NewRef(Py_None);
+  c->arguments =
+      PyUnicode_DecodeUTF8(arguments.data(), static_cast<Py_ssize_t>(arguments.size()), nullptr);
   if (c->index == nullptr || c->id == nullptr || c->name == nullptr || c->arguments == nullptr) {
     Py_DECREF(c);
     return nullptr;

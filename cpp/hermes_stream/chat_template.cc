@@ -5,9 +5,7 @@
 
 #include "hermes_stream/tags.h"
 
-#include <charconv>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -35,15 +33,15 @@ constexpr std::string_view kStrippedThink = "<think> </think>";
 
 // The literal strings of one template file. A role header is `open + role + after_role`.
 struct Format {
-  bool bos;                        // the system header starts with bos_token
-  std::string_view open;           // before a role name
-  std::string_view after_role;     // after a user/system role name, before the content
-  std::string_view end;            // end of a turn
-  std::string_view tools_system;   // system header of the tools branch (after bos)
-  std::string_view plain_system;   // system header of the no-tools branch (after bos)
-  std::string_view assistant;      // assistant header (content follows as '\n' + content)
-  std::string_view tool_open;      // the user turn that holds tool responses
-  std::string_view generation;     // add_generation_prompt
+  bool bos;                       // the system header starts with bos_token
+  std::string_view open;          // before a role name
+  std::string_view after_role;    // after a user/system role name, before the content
+  std::string_view end;           // end of a turn
+  std::string_view tools_system;  // system header of the tools branch (after bos)
+  std::string_view plain_system;  // system header of the no-tools branch (after bos)
+  std::string_view assistant;     // assistant header (content follows as '\n' + content)
+  std::string_view tool_open;     // the user turn that holds tool responses
+  std::string_view generation;    // add_generation_prompt
 };
 
 constexpr Format kFormats[] = {
@@ -52,8 +50,10 @@ constexpr Format kFormats[] = {
      "<|im_start|>assistant", "<|im_start|>user", "<|im_start|>assistant\n"},
     // hermes-4-70b.jinja (= 405b = 4.3-36b)
     {true, "<|start_header_id|>", "<|end_header_id|>\n\n", "<|eot_id|>",
-     "<|start_header_id|>system<|end_header_id|>\n", "<|start_header_id|>system<|end_header_id|>\n\n",
-     "<|start_header_id|>assistant<|end_header_id|>\n", "<|start_header_id|>user<|end_header_id|>\n",
+     "<|start_header_id|>system<|end_header_id|>\n",
+     "<|start_header_id|>system<|end_header_id|>\n\n",
+     "<|start_header_id|>assistant<|end_header_id|>\n",
+     "<|start_header_id|>user<|end_header_id|>\n",
      "<|start_header_id|>assistant<|end_header_id|>\n\n"},
 };
 
@@ -68,21 +68,23 @@ std::string_view RoleName(ChatRole r) {
   return "other";
 }
 
-[[noreturn]] void Fail(std::size_t index, ChatRole role, std::string_view why) {
-  std::string msg = "message " + std::to_string(index) + " (" + std::string(RoleName(role)) +
-                    "): " + std::string(why);
-  throw TemplateError(msg);
+[[noreturn]] void Fail(std::size_t index, ChatRole role, TemplateErrorCode code,
+                       std::string_view type_name = std::string_view()) {
+  TemplateFailure f;
+  f.code = code;
+  f.message = index;
+  f.role = role;
+  f.type_name = type_name;
+  throw TemplateError(f);
 }
 
 // `... + value + ...`: only a string concatenates (an undefined value or another type raises).
 std::string_view Concat(const ChatMessage& m, std::size_t index) {
   if (m.content.kind == ValueKind::kString) return m.content.text;
   if (m.content.kind == ValueKind::kUndefined) {
-    Fail(index, m.role, "content is missing or None, and the template concatenates it with +");
+    Fail(index, m.role, TemplateErrorCode::kContentUndefined);
   }
-  Fail(index, m.role,
-       "content must be a str (the template concatenates it with +), got " +
-           std::string(m.content.type_name));
+  Fail(index, m.role, TemplateErrorCode::kContentNotString, m.content.type_name);
 }
 
 // The assistant content block (template lines `{%- if message.content %}` ... `set content`).
@@ -93,10 +95,7 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
   const bool strip = opt.thinking && !opt.keep_cots;
   if (m.content.kind != ValueKind::kString) {
     if (strip) {
-      Fail(index, m.role,
-           "content must be a str (with thinking=True and keep_cots=False the template calls "
-           "content.split('</think>', 1) on it), got " +
-               std::string(m.content.type_name));
+      Fail(index, m.role, TemplateErrorCode::kContentNotStringForSplit, m.content.type_name);
     }
     Concat(m, index);  // throws
   }
@@ -106,10 +105,7 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
     // '<think> </think>' + content.split('</think>', 1)[1]
     const std::size_t at = content.find(kThinkClose);
     if (at == std::string_view::npos) {
-      Fail(index, m.role,
-           "content has no '</think>': with thinking=True and keep_cots=False the template keeps "
-           "only the text after it (content.split('</think>', 1)[1]) and raises without it; pass "
-           "keep_cots=True or include the turn's reasoning");
+      Fail(index, m.role, TemplateErrorCode::kContentWithoutThinkClose);
     }
     out->append(kStrippedThink);
     out->append(content.substr(at + kThinkClose.size()));
@@ -119,6 +115,47 @@ void AppendAssistantContent(const ChatMessage& m, std::size_t index, const ChatO
 }
 
 }  // namespace
+
+std::string TemplateErrorMessage(const TemplateFailure& f) {
+  const std::string got = "got " + std::string(f.type_name);
+  const std::string call = "tool call " + std::to_string(f.call);
+  std::string why;
+  switch (f.code) {
+    case TemplateErrorCode::kNone: return "no error";
+    case TemplateErrorCode::kMessagesEmpty:
+      return "messages is empty: the template reads messages[0]";
+    case TemplateErrorCode::kBosUndefined:
+      return "bos_token is undefined: the Llama-3 format starts with it";
+    case TemplateErrorCode::kContentUndefined:
+      why = "content is missing or None, and the template concatenates it with +";
+      break;
+    case TemplateErrorCode::kContentNotString:
+      why = "content must be a str (the template concatenates it with +), " + got;
+      break;
+    case TemplateErrorCode::kContentNotStringForSplit:
+      why =
+          "content must be a str (with thinking=True and keep_cots=False the template calls "
+          "content.split('</think>', 1) on it), " +
+          got;
+      break;
+    case TemplateErrorCode::kContentWithoutThinkClose:
+      why =
+          "content has no '</think>': with thinking=True and keep_cots=False the template "
+          "keeps only the text after it (content.split('</think>', 1)[1]) and raises without "
+          "it; pass keep_cots=True or include the turn's reasoning";
+      break;
+    case TemplateErrorCode::kToolCallsNotList: why = "tool_calls must be a list, " + got; break;
+    case TemplateErrorCode::kToolCallNotObject:
+      why = call + " must be an object with 'name' and 'arguments', " + got;
+      break;
+    case TemplateErrorCode::kToolCallFunctionNotObject:
+      why = call + ": 'function' must be an object with 'name' and 'arguments', " + got;
+      break;
+    case TemplateErrorCode::kToolCallWithoutArguments: why = call + " has no 'arguments'"; break;
+  }
+  return "message " + std::to_string(f.message) + " (" + std::string(RoleName(f.role)) +
+         "): " + why;
+}
 
 void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out) {
   const Format& f = kFormats[opt.format == ChatFormat::kChatML ? 0 : 1];
@@ -135,10 +172,10 @@ void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out
   // Evaluation order as in the template: the tools branch emits bos_token before it reads
   // messages[0]; the other branch tests messages[0]['role'] first.
   auto require_bos = [&] {
-    if (!opt.has_bos) throw TemplateError("bos_token is undefined: the Llama-3 format starts with it");
+    if (!opt.has_bos) Fail(0, ChatRole::kOther, TemplateErrorCode::kBosUndefined);
   };
   auto require_first = [&] {
-    if (msgs.empty()) throw TemplateError("messages is empty: the template reads messages[0]");
+    if (msgs.empty()) Fail(0, ChatRole::kOther, TemplateErrorCode::kMessagesEmpty);
   };
   const std::string_view default_prompt =
       opt.thinking ? kHermesThinkingPrompt : kHermesStandardPrompt;
@@ -212,7 +249,15 @@ void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out
           if (m.content.truthy) out->append(f.end);
           break;
         }
-        if (!m.tool_calls_error.empty()) Fail(i, m.role, m.tool_calls_error);
+        if (m.tool_calls_error.code != TemplateErrorCode::kNone) {
+          TemplateFailure failure;
+          failure.code = m.tool_calls_error.code;
+          failure.message = i;
+          failure.role = m.role;
+          failure.call = m.tool_calls_error.call;
+          failure.type_name = m.tool_calls_error.type_name;
+          throw TemplateError(failure);
+        }
         for (std::uint32_t k = 0; k < m.calls_count; ++k) {
           const ChatToolCall& c = req.calls[m.calls_begin + k];
           out->append("\n<tool_call>\n{\"name\": \"");
@@ -232,91 +277,10 @@ void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out
         if (i + 1 == msgs.size() || msgs[i + 1].role != ChatRole::kTool) out->append(f.end);
         break;
       }
-      case ChatRole::kOther:
-        break;
+      case ChatRole::kOther: break;
     }
   }
   if (opt.add_generation_prompt) out->append(f.generation);
-}
-
-void TextBuffer::Grow(std::size_t n) {
-  std::size_t cap = buf_.size() < 256 ? 256 : buf_.size() * 2;
-  while (cap - size_ < n) cap *= 2;
-  buf_.resize(cap);
-}
-
-void AppendJsonStringFrom(TextBuffer* out, std::string_view s, std::size_t run) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->Push('"');
-  out->Append(s.substr(0, run));
-  for (std::size_t i = run; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!internal::kJsonEscape.esc[c]) continue;
-    out->Append(s.substr(run, i - run));
-    run = i + 1;
-    switch (c) {
-      case '"': out->Append("\\\""); break;
-      case '\\': out->Append("\\\\"); break;
-      case '\n': out->Append("\\n"); break;
-      case '\r': out->Append("\\r"); break;
-      case '\t': out->Append("\\t"); break;
-      case '\b': out->Append("\\b"); break;
-      case '\f': out->Append("\\f"); break;
-      default: {
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out->Append(std::string_view(esc, 6));
-      }
-    }
-  }
-  out->Append(s.substr(run));
-  out->Push('"');
-}
-
-void AppendPythonFloatRepr(TextBuffer* out, double x) {
-  // std::to_chars gives the shortest round-trip digits (as CPython's dtoa mode 0 does) in
-  // scientific form: [-]d[.ddd]e(+|-)XX. CPython's format_float_short then picks the layout.
-  char sci[40];
-  const auto res = std::to_chars(sci, sci + sizeof(sci), x, std::chars_format::scientific);
-  std::string_view s(sci, static_cast<std::size_t>(res.ptr - sci));
-  if (!s.empty() && s[0] == '-') {
-    out->Push('-');
-    s.remove_prefix(1);
-  }
-  const std::size_t e = s.find('e');
-  char digits[32];
-  int nd = 0;
-  for (char c : s.substr(0, e)) {
-    if (c != '.') digits[nd++] = c;
-  }
-  int exp10 = 0;
-  std::from_chars(s.data() + e + 1 + (s[e + 1] == '+' ? 1 : 0), s.data() + s.size(), exp10);
-  const int decpt = exp10 + 1;  // value = 0.<digits> * 10^decpt
-  if (decpt <= -4 || decpt > 16) {  // exponent notation
-    out->Push(digits[0]);
-    if (nd > 1) {
-      out->Push('.');
-      out->Append(std::string_view(digits + 1, static_cast<std::size_t>(nd - 1)));
-    }
-    out->Push('e');
-    out->Push(exp10 < 0 ? '-' : '+');
-    const int a = exp10 < 0 ? -exp10 : exp10;
-    char eb[8];
-    const auto er = std::to_chars(eb, eb + sizeof(eb), a);
-    if (er.ptr - eb < 2) out->Push('0');
-    out->Append(std::string_view(eb, static_cast<std::size_t>(er.ptr - eb)));
-  } else if (decpt <= 0) {  // 0.000ddd
-    out->Append("0.");
-    for (int i = 0; i < -decpt; ++i) out->Push('0');
-    out->Append(std::string_view(digits, static_cast<std::size_t>(nd)));
-  } else if (decpt >= nd) {  // ddd000.0
-    out->Append(std::string_view(digits, static_cast<std::size_t>(nd)));
-    for (int i = nd; i < decpt; ++i) out->Push('0');
-    out->Append(".0");
-  } else {  // dd.ddd
-    out->Append(std::string_view(digits, static_cast<std::size_t>(decpt)));
-    out->Push('.');
-    out->Append(std::string_view(digits + decpt, static_cast<std::size_t>(nd - decpt)));
-  }
 }
 
 }  // namespace hermes_stream

@@ -19,7 +19,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,17 +26,78 @@
 
 namespace hermes_stream {
 
-/// The template raised: the message says which message and why. Maps to hs.TemplateError.
-class TemplateError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 enum class ChatFormat : std::uint8_t { kChatML, kLlama3 };
 
 /// `message.role` compared with the four names the template tests; anything else (including a
 /// missing role) is kOther, which the template skips.
 enum class ChatRole : std::uint8_t { kOther, kUser, kSystem, kAssistant, kTool };
+
+/// The role a `message.role` string stands for (kOther unless one of the four names). Inline:
+/// it runs once per message of every render.
+inline ChatRole ChatRoleFromName(std::string_view name) {
+  if (name == "user") return ChatRole::kUser;
+  if (name == "system") return ChatRole::kSystem;
+  if (name == "assistant") return ChatRole::kAssistant;
+  if (name == "tool") return ChatRole::kTool;
+  return ChatRole::kOther;
+}
+
+/// The message keys the templates read, and which roles they are read for: `role` always,
+/// `content` for the four known roles, `tool_calls` for assistants; in a tool call, `function`
+/// (unwrapped when defined), then `name` and `arguments`.
+namespace chat_keys {
+inline constexpr char kRole[] = "role";
+inline constexpr char kContent[] = "content";
+inline constexpr char kToolCalls[] = "tool_calls";
+inline constexpr char kFunction[] = "function";
+inline constexpr char kName[] = "name";
+inline constexpr char kArguments[] = "arguments";
+}  // namespace chat_keys
+inline bool TemplateReadsContent(ChatRole r) { return r != ChatRole::kOther; }
+inline bool TemplateReadsToolCalls(ChatRole r) { return r == ChatRole::kAssistant; }
+
+/// Where the templates raise, in rendering order's terms. Each code has one text
+/// (TemplateErrorMessage), identical to the reference renderer's.
+enum class TemplateErrorCode : std::uint8_t {
+  kNone,
+  kMessagesEmpty,              ///< the template reads messages[0]
+  kBosUndefined,               ///< the Llama-3 format starts with bos_token
+  kContentUndefined,           ///< `'...' + content` with content missing or None
+  kContentNotString,           ///< `'...' + content` with a non-str content
+  kContentNotStringForSplit,   ///< `content.split('</think>', 1)` on a non-str content
+  kContentWithoutThinkClose,   ///< `content.split('</think>', 1)[1]` without `</think>`
+  kToolCallsNotList,           ///< `for tool_call in message.tool_calls` on a non-list
+  kToolCallNotObject,          ///< a tool call that is not an object
+  kToolCallFunctionNotObject,  ///< a tool call whose `function` is not an object
+  kToolCallWithoutArguments,   ///< `undefined | tojson`
+};
+
+/// One failure and what its text names.
+struct TemplateFailure {
+  TemplateErrorCode code = TemplateErrorCode::kNone;
+  std::size_t message = 0;  ///< index of the failing message (all codes but the first two)
+  ChatRole role = ChatRole::kOther;
+  std::uint32_t call = 0;      ///< index of the tool call (kToolCallNotObject and after)
+  std::string_view type_name;  ///< Python type name of the value (the "got <type>" codes)
+};
+
+/// The text of a failure: "message <i> (<role>): <reason>", or the reason alone for the first two
+/// codes, e.g. "message 1 (assistant): tool call 0 has no 'arguments'".
+std::string TemplateErrorMessage(const TemplateFailure& f);
+
+/// The template raised: what() is TemplateErrorMessage. Maps to hs.TemplateError.
+class TemplateError : public std::runtime_error {
+ public:
+  explicit TemplateError(const TemplateFailure& f)
+      : std::runtime_error(TemplateErrorMessage(f)), code_(f.code), message_(f.message) {}
+  TemplateErrorCode code() const noexcept { return code_; }
+  /// Index of the failing message (0 for kMessagesEmpty and kBosUndefined).
+  std::size_t message_index() const noexcept { return message_; }
+
+ private:
+  TemplateErrorCode code_;
+  std::size_t message_;
+};
 
 enum class ValueKind : std::uint8_t {
   kUndefined,  ///< key missing or None (transformers drops None-valued message keys)
@@ -61,18 +121,22 @@ struct ChatToolCall {
 struct ChatMessage {
   ChatRole role = ChatRole::kOther;
   ChatValue content;
-  bool has_tool_calls = false;  ///< `message.tool_calls` is truthy (only read for assistants)
+  bool has_tool_calls = false;    ///< `message.tool_calls` is truthy (only read for assistants)
   std::uint32_t calls_begin = 0;  ///< index of the first call in ChatRequest::calls
   std::uint32_t calls_count = 0;
-  /// Non-empty: rendering this message's tool calls raises this reason (e.g. a call without
-  /// `arguments`); raised when the template reaches them.
-  std::string_view tool_calls_error;
+  /// Not kNone: rendering this message's tool calls raises (e.g. call 1 has no `arguments`);
+  /// raised, as message `index` with this role, when the template reaches them.
+  struct ToolCallsError {
+    TemplateErrorCode code = TemplateErrorCode::kNone;
+    std::uint32_t call = 0;      ///< index of the failing call
+    std::string_view type_name;  ///< type of the offending value (a static string)
+  } tool_calls_error;
 };
 
 struct ChatRequest {
   std::vector<ChatMessage> messages;
-  std::vector<ChatToolCall> calls;  ///< all messages' tool calls, in order
-  bool has_tools = false;           ///< `tools` is truthy (a non-empty list)
+  std::vector<ChatToolCall> calls;           ///< all messages' tool calls, in order
+  bool has_tools = false;                    ///< `tools` is truthy (a non-empty list)
   std::vector<std::string_view> tools_json;  ///< `tool | tojson` for each tool
 };
 
@@ -96,150 +160,6 @@ extern const std::string_view kHermesStandardPrompt;
 /// \param out  receives the prompt (appended; cleared first).
 /// \throws TemplateError where the Jinja template raises.
 void RenderChat(const ChatRequest& req, const ChatOptions& opt, std::string* out);
-
-namespace internal {
-
-/// memcpy for the short strings JSON is made of: sizes below 16 use two overlapping fixed-size
-/// copies (inlined moves, no call); longer ones call memcpy.
-inline void CopyBytes(char* dst, const char* src, std::size_t n) {
-  if (n >= 16) {
-    std::memcpy(dst, src, n);
-  } else if (n >= 8) {
-    std::uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    std::uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else if (n != 0) {
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
-}
-
-}  // namespace internal
-
-/// An append-only byte buffer for building JSON texts: an append is a bounds check and a memcpy
-/// (std::string::append is an out-of-line call per piece, which dominated tool serialisation).
-/// Views of it are invalidated by appends that grow it.
-class TextBuffer {
- public:
-  void clear() { size_ = 0; }
-  std::size_t size() const { return size_; }
-  std::size_t capacity() const { return buf_.size(); }
-  std::string_view view() const { return std::string_view(buf_.data(), size_); }
-  /// Room for `n` more bytes; returns where they go (the caller fills all of them).
-  char* Extend(std::size_t n) {
-    if (buf_.size() - size_ < n) Grow(n);
-    char* at = buf_.data() + size_;
-    size_ += n;
-    return at;
-  }
-  void Append(std::string_view s) { internal::CopyBytes(Extend(s.size()), s.data(), s.size()); }
-  void Push(char c) { *Extend(1) = c; }
-  /// Drops the storage when it grew beyond `max_bytes`.
-  void Trim(std::size_t max_bytes) {
-    if (buf_.size() > max_bytes) std::string().swap(buf_);
-  }
-
- private:
-  void Grow(std::size_t n);
-
-  std::string buf_;  // storage; bytes past size_ are scratch
-  std::size_t size_ = 0;
-};
-
-namespace internal {
-
-// Bytes json.dumps escapes: controls, '"' and '\\'.
-struct JsonEscapeTable {
-  bool esc[256] = {};
-  constexpr JsonEscapeTable() {
-    for (int c = 0; c < 0x20; ++c) esc[c] = true;
-    esc[static_cast<unsigned char>('"')] = true;
-    esc[static_cast<unsigned char>('\\')] = true;
-  }
-};
-inline constexpr JsonEscapeTable kJsonEscape;
-
-// True when one of the bytes of `w` is < 0x20, '"' or '\\' (the classic "has a byte less than
-// n" / "has a zero byte" word tests: exact as a yes/no answer).
-template <class Word>
-inline bool WordNeedsJsonEscape(Word w) {
-  constexpr Word kOnes = static_cast<Word>(0x0101010101010101ULL);
-  constexpr Word kHigh = static_cast<Word>(0x8080808080808080ULL);
-  const Word q = w ^ static_cast<Word>(kOnes * '"');
-  const Word b = w ^ static_cast<Word>(kOnes * '\\');
-  const Word lt = static_cast<Word>(w - static_cast<Word>(kOnes * 0x20)) & static_cast<Word>(~w);
-  const Word hq = static_cast<Word>(q - kOnes) & static_cast<Word>(~q);
-  const Word hb = static_cast<Word>(b - kOnes) & static_cast<Word>(~b);
-  return ((lt | hq | hb) & kHigh) != 0;
-}
-
-inline std::size_t ScanJsonEscape(const char* p, std::size_t i, std::size_t n) {
-  for (; i < n; ++i) {
-    if (kJsonEscape.esc[static_cast<unsigned char>(p[i])]) return i;
-  }
-  return n;
-}
-
-}  // namespace internal
-
-/// Index of the first byte of `s` that json.dumps escapes, or s.size(). Word tests on direct
-/// loads only: 8-byte words, the tail as the (overlapping) last 8 bytes, strings of 4-7 bytes as
-/// two overlapping 4-byte words; the exact position is then found byte by byte.
-inline std::size_t JsonEscapeIndex(std::string_view s) {
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  if (n >= 8) {
-    std::size_t i = 0;
-    std::uint64_t w;
-    for (; i + 8 <= n; i += 8) {
-      std::memcpy(&w, p + i, 8);
-      if (internal::WordNeedsJsonEscape(w)) return internal::ScanJsonEscape(p, i, n);
-    }
-    if (i == n) return n;
-    std::memcpy(&w, p + n - 8, 8);  // bytes before i are clean
-    return internal::WordNeedsJsonEscape(w) ? internal::ScanJsonEscape(p, i, n) : n;
-  }
-  if (n >= 4) {
-    std::uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    if (!internal::WordNeedsJsonEscape(a) && !internal::WordNeedsJsonEscape(b)) return n;
-  }
-  return internal::ScanJsonEscape(p, 0, n);
-}
-
-/// AppendJsonString for a string whose first byte to escape is at `first` (< s.size()).
-void AppendJsonStringFrom(TextBuffer* out, std::string_view s, std::size_t first);
-
-/// \brief Append `s` (valid UTF-8) as a JSON string exactly as Python's
-/// `json.dumps(s, ensure_ascii=False)`: `"` `\` and control characters escaped (`\n`, `\r`, `\t`,
-/// `\b`, `\f`, others as `\u00XX` in lower-case hex), everything else (DEL, non-ASCII) verbatim.
-/// Inline: most strings need no escape and cost one bounds check and one copy.
-inline void AppendJsonString(TextBuffer* out, std::string_view s) {
-  const std::size_t first = JsonEscapeIndex(s);
-  if (first != s.size()) {
-    AppendJsonStringFrom(out, s, first);
-    return;
-  }
-  char* p = out->Extend(s.size() + 2);
-  p[0] = '"';
-  internal::CopyBytes(p + 1, s.data(), s.size());
-  p[s.size() + 1] = '"';
-}
-
-/// \brief Append a finite double exactly as Python's `repr(x)` (= `json.dumps(x)`): the shortest
-/// digits that round-trip, fixed notation for 1e-4 <= |x| < 1e16 (with ".0" when integral),
-/// otherwise `d.ddde+XX` / `de-XX` (at least two exponent digits).
-void AppendPythonFloatRepr(TextBuffer* out, double x);
 
 }  // namespace hermes_stream
 
