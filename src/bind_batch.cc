@@ -118,15 +118,8 @@ py::object FeedMany(const py::dict& streams, py::handle items) {
       const Py_ssize_t m = PySequence_Fast_GET_SIZE(payload);
       PyObject** xs = PySequence_Fast_ITEMS(payload);
       w.ids.reserve(static_cast<std::size_t>(m));
-      for (Py_ssize_t k = 0; k < m; ++k) {
-        if (PyBool_Check(xs[k]) || !PyLong_Check(xs[k])) {
-          throw py::type_error("token ids must be ints");
-        }
-        const long long id = PyLong_AsLongLong(xs[k]);
-        if (id == -1 && PyErr_Occurred()) throw py::error_already_set();
-        if (!vocab->Known(id)) throw py::value_error("unknown token id " + std::to_string(id));
-        w.ids.push_back(id);
-      }
+      for (Py_ssize_t k = 0; k < m; ++k) w.ids.push_back(TokenId(xs[k]));
+      vocab->RequireKnown(w.ids.data(), w.ids.size());  // all checked before any stream is fed
     } else {
       throw py::type_error(std::string("feed_many() deltas must be str, bytes or a list of token "
                                        "ids, got ") +

@@ -172,29 +172,18 @@ class IdBuffer {
 py::object FeedTokens(StreamParser& p, py::handle ids) {
   PyObject* o = ids.ptr();
   IdBuffer buf;
-  auto as_id = [](PyObject* x) -> std::int64_t {
-    if (PyBool_Check(x) || !PyLong_Check(x)) {
-      throw py::type_error(std::string("token ids must be ints, got ") + Py_TYPE(x)->tp_name);
-    }
-    long long v = PyLong_AsLongLong(x);
-    if (v == -1 && PyErr_Occurred()) {
-      PyErr_Clear();
-      throw py::value_error("token id out of range");
-    }
-    return v;
-  };
   if (PyLong_Check(o) && !PyBool_Check(o)) {
-    buf.push_back(as_id(o));
+    buf.push_back(TokenId(o));
   } else if (PyList_Check(o) || PyTuple_Check(o)) {
     // No Python code runs while the items are read (exact reads of ints).
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
     PyObject** items = PySequence_Fast_ITEMS(o);
-    for (Py_ssize_t i = 0; i < n; ++i) buf.push_back(as_id(items[i]));
+    for (Py_ssize_t i = 0; i < n; ++i) buf.push_back(TokenId(items[i]));
   } else if (PyUnicode_Check(o) || PyBytes_Check(o)) {
     throw py::type_error(std::string("feed_tokens() takes token ids, got ") + Py_TYPE(o)->tp_name);
   } else {
     py::iterator it = py::iter(ids);  // TypeError for non-iterables
-    for (py::handle x : it) buf.push_back(as_id(x.ptr()));
+    for (py::handle x : it) buf.push_back(TokenId(x.ptr()));
   }
   return ToDelta(p, p.FeedTokens(buf.data(), buf.size()));
 }

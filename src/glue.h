@@ -12,6 +12,7 @@
 #include <Python.h>
 
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -90,6 +91,21 @@ class ParserLease {
 /// Owner of `self` (nullptr when free); `self` must be a parser.
 inline const void* ParserOwner(PyObject* self) {
   return reinterpret_cast<ParserObject*>(self)->owner;
+}
+
+/// A token id from a Python int (exact reads: no Python code runs): TypeError for a non-int or a
+/// bool, ValueError when it does not fit in 64 bits. The one conversion feed_tokens() and
+/// feed_many() share.
+inline std::int64_t TokenId(PyObject* x) {
+  if (PyBool_Check(x) || !PyLong_Check(x)) {
+    throw pybind11::type_error(std::string("token ids must be ints, got ") + Py_TYPE(x)->tp_name);
+  }
+  const long long v = PyLong_AsLongLong(x);
+  if (v == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw pybind11::value_error("token id out of range");
+  }
+  return v;
 }
 
 /// Slow path of Utf8Lossless (lone surrogates; clears the UnicodeEncodeError).

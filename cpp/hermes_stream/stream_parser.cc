@@ -65,12 +65,7 @@ const DeltaOut& StreamParser::FeedTokens(const std::int64_t* ids, std::size_t n)
   CheckUsable("feed_tokens");
   if (!options_.vocab) throw UsageError("feed_tokens() needs a vocab: StreamParser(vocab=...)");
   const Vocab& vocab = *options_.vocab;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!vocab.Known(ids[i])) {
-      throw std::invalid_argument("unknown token id " + std::to_string(ids[i]) +
-                                  " (vocabulary has " + std::to_string(vocab.size()) + " ids)");
-    }
-  }
+  vocab.RequireKnown(ids, n);
   if (options_.loop_guard.enabled) SelectLoopUnit(LoopUnit::kTokens);
   Begin();
   for (std::size_t i = 0; i < n; ++i) {

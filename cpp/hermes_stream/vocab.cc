@@ -1,5 +1,7 @@
 #include "hermes_stream/vocab.h"
 
+#include <stdexcept>
+
 #include "hermes_stream/error.h"
 
 namespace hermes_stream {
@@ -22,6 +24,15 @@ Vocab::Vocab(const std::vector<std::string>& pieces, const std::vector<bool>& pr
   for (std::int64_t id : eot_ids) {
     HERMES_CHECK_ARG(Known(id), "end-of-turn id is not in the vocabulary");
     flags_[static_cast<std::size_t>(id)] |= kEot;
+  }
+}
+
+void Vocab::RequireKnown(const std::int64_t* ids, std::size_t n) const {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!Known(ids[i])) {
+      throw std::invalid_argument("unknown token id " + std::to_string(ids[i]) +
+                                  " (vocabulary has " + std::to_string(size()) + " ids)");
+    }
   }
 }
 

@@ -21,6 +21,8 @@ class Vocab {
   bool Known(std::int64_t id) const {
     return id >= 0 && static_cast<std::size_t>(id) < size() && (flags_[id] & kPresent);
   }
+  /// Throws std::invalid_argument naming the first of `ids` that is not Known().
+  void RequireKnown(const std::int64_t* ids, std::size_t n) const;
   bool IsEot(std::int64_t id) const { return (flags_[id] & kEot) != 0; }
   /// Bytes of a known id.
   std::string_view Bytes(std::int64_t id) const {

@@ -51,6 +51,23 @@ def test_bytes_token_ids_and_overrides() -> None:
     assert "ids" not in batch and len(batch) == 1
 
 
+@pytest.mark.parametrize(
+    "ids", [[2, True], [2, "a"], [2.0], [2, 1 << 64], [2, 99], [-1]], ids=repr
+)
+def test_bad_token_ids_raise_as_feed_tokens_does(ids: list[Any]) -> None:
+    # One conversion for both entry points: same exception type, same message; nothing consumed.
+    vocab = hs.Vocab.from_pieces([b"<think>", b"</think>", b"a", b"\n"])
+    parser = hs.StreamParser(vocab=vocab)
+    batch = hs.BatchParser()
+    batch.add("s", vocab=vocab)
+    with pytest.raises((TypeError, ValueError)) as single:
+        parser.feed_tokens(ids)
+    with pytest.raises((TypeError, ValueError)) as many:
+        batch.feed_many([("s", ids)])
+    assert (type(many.value), str(many.value)) == (type(single.value), str(single.value))
+    assert batch.feed_many([("s", [2])])["s"].content == parser.feed_tokens([2]).content == "a"
+
+
 def test_misuse_raises_clearly() -> None:
     batch = hs.BatchParser()
     batch.add("a")
