@@ -1,6 +1,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings.h"
+#include "glue.h"
 #include "hermes_stream/error.h"
 
 namespace hermes_stream::py_glue {
@@ -13,8 +14,8 @@ void RegisterErrors(pybind11::module_& m) {
   pybind11::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const UsageError& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const UsageError&) {
+      SetErrorFromCurrentException();  // the one mapping (glue.cc), also used by the raw types
     }
   });
   (void)m;
