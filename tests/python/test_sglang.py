@@ -24,11 +24,12 @@ pytest.importorskip("transformers", reason="needs transformers for the Qwen3 tok
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     try:
+        # Order matters (hence no isort here): our module first, it makes sglang's parsers
+        # importable without triton (_sglang_import.py).
+        from hermes_stream.integrations import sglang as hsg  # noqa: I001
         from sglang.srt.entrypoints.openai.protocol import Tool
         from sglang.srt.function_call.function_call_parser import FunctionCallParser
         from sglang.srt.parser.reasoning_parser import ReasoningParser
-
-        from hermes_stream.integrations import sglang as hsg
     except ImportError as exc:  # sglang --no-deps without the light packages its parsers import
         pytest.skip(f"sglang is installed but its parser modules do not import ({exc}); "
                     "run bench/peers/install.sh", allow_module_level=True)

@@ -35,9 +35,9 @@ if importlib.util.find_spec("sglang") is None:
 torch = pytest.importorskip("torch", reason="the processor works on torch tensors")
 pytest.importorskip("transformers", reason="needs transformers for the Qwen3 tokenizer")
 try:
+    # Order matters (hence no isort here): sglang_budget first, it imports sglang's parts.
+    from hermes_stream.integrations import sglang_budget as sb  # noqa: I001
     from sglang.srt.sampling.custom_logit_processor import CustomLogitProcessor
-
-    from hermes_stream.integrations import sglang_budget as sb  # first: imports sglang's parts
 except ImportError as exc:  # sglang --no-deps without dill (bench/peers/install.sh installs it)
     pytest.skip(f"sglang's custom_logit_processor does not import ({exc}); "
                 "run bench/peers/install.sh", allow_module_level=True)

@@ -331,5 +331,9 @@ ToolParserManager.register_module(NAME, module=HermesStreamToolParser)
 
 # The reasoning-budget logits processor, loadable as
 # ``--logits-processors hermes_stream.integrations.vllm:ReasoningBudgetLogitsProcessor``.
+# (The explicit ``X as X`` form marks the re-export for ruff's F401 and mypy.)
+from .vllm_budget import (  # noqa: E402
+    ReasoningBudgetLogitsProcessor as ReasoningBudgetLogitsProcessor,
+)
 
 __all__.append("ReasoningBudgetLogitsProcessor")
