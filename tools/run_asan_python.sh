@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the extension itself (hermes_stream._core) with AddressSanitizer + UndefinedBehaviorSanitizer
 # (-Werror; -O0 -g like tools/run_cpp_tests.sh, since GCC 12 at -O2 with ASan reports
-# -Warray-bounds false positives in the render code: chat_template.cc and json_writer.h) and run the Python stress, misuse,
-# adversarial, batch and render tests plus a short differential run against it (issue 11).
+# -Warray-bounds false positives in the render code, chat_template.cc and json_writer.h) and run
+# the Python stress, misuse, adversarial, batch and render tests plus a short differential run
+# against it (issue 11).
 #
 # Usage: tools/run_asan_python.sh [-- extra pytest args]
 # Environment:
